@@ -1,0 +1,55 @@
+using System.IO.Compression;
+using static TorchSharp.torch;
+
+namespace Qdm.IO;
+
+/// <summary>NumPy .npz archives: a zip of .npy members (numpy.savez / savez_compressed).</summary>
+public static class Npz
+{
+    public static Dictionary<string, Tensor> Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"npz file not found: {path}", path);
+        using var zip = OpenZip(path);
+        var arrays = new Dictionary<string, Tensor>();
+        foreach (var entry in zip.Entries)
+        {
+            if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal)) continue;
+            var name = entry.FullName[..^4];
+            using var stream = entry.Open();
+            arrays[name] = Npy.Read(stream, $"{path}:{name}");
+        }
+        return arrays;
+    }
+
+    /// <summary>Reads one member, e.g. "arr_0" of an ADM-style sample batch.</summary>
+    public static Tensor ReadArray(string path, string name)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"npz file not found: {path}", path);
+        using var zip = OpenZip(path);
+        var entry = zip.GetEntry(name + ".npy")
+            ?? throw new InvalidDataException($"{path} has no array '{name}' (it has: {string.Join(", ", zip.Entries.Select(e => e.FullName))}).");
+        using var stream = entry.Open();
+        return Npy.Read(stream, $"{path}:{name}");
+    }
+
+    /// <summary>Writes uncompressed members, as numpy.savez does, through a temporary file renamed into place.</summary>
+    public static void Write(string path, IReadOnlyDictionary<string, Tensor> arrays)
+    {
+        AtomicFile.Write(path, stream =>
+        {
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            foreach (var (name, tensor) in arrays)
+            {
+                var entry = zip.CreateEntry(name + ".npy", CompressionLevel.NoCompression);
+                using var member = entry.Open();
+                Npy.Write(member, tensor);
+            }
+        });
+    }
+
+    private static ZipArchive OpenZip(string path)
+    {
+        try { return ZipFile.OpenRead(path); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path} is not a valid .npz (zip) file: {e.Message}"); }
+    }
+}

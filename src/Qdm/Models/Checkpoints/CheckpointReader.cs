@@ -1,0 +1,118 @@
+using System.Collections;
+using Qdm.IO;
+
+using static TorchSharp.torch;
+
+namespace Qdm.Models.Checkpoints;
+
+/// <summary>A state dict read from a file, with a note of where in the file it was found.</summary>
+public sealed record StateDict(Dictionary<string, Tensor> Tensors, string Source);
+
+/// <summary>
+/// Reads a state dict from safetensors or a PyTorch zip checkpoint (.pt/.ckpt/.pth/.bin), including dicts nested under
+/// a key ("state_dict", "ema", ...) or in a list as ermongroup/ddim's training writes ([model, optimizer, epoch, step, ema]).
+/// </summary>
+public static class CheckpointReader
+{
+    /// <summary>Keys tried, in order, when the top level is not itself a state dict.</summary>
+    public static readonly string[] NestedKeys = { "ema", "ema_model", "model_ema", "state_dict", "model", "module", "net" };
+
+    /// <param name="nestedKey">Explicit key (or list index) of the state dict inside the file; null picks automatically.</param>
+    public static StateDict Read(string path, string? nestedKey = null)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint not found: {path}", path);
+        var format = DetectFormat(path);
+        object root = format switch
+        {
+            CheckpointFormat.Safetensors => IO.Safetensors.Read(path).Tensors,
+            CheckpointFormat.PyTorchZip => UnpicklePyTorch(path),
+            CheckpointFormat.PyTorchLegacy => throw new InvalidDataException(
+                $"{path} is in PyTorch's legacy (pre-1.6, non-zip) format, which Qdm does not read. Re-save it once with " +
+                $"python -c \"import torch; torch.save(torch.load('{Path.GetFileName(path)}', map_location='cpu'), 'resaved.pt')\""),
+            _ => throw new InvalidDataException(
+                $"{path} is neither a safetensors file nor a PyTorch zip checkpoint (first bytes: {FirstBytesHex(path)}); it may be truncated or another format."),
+        };
+        var (tensors, where) = Locate(root, nestedKey, path);
+        var floats = tensors.ToDictionary(p => p.Key, p => p.Value.is_floating_point() && p.Value.dtype != ScalarType.Float32
+            ? p.Value.to(ScalarType.Float32) : p.Value);
+        return new StateDict(floats, $"{path}{where}");
+    }
+
+    public static CheckpointFormat DetectFormat(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var head = new byte[9];
+        int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (read >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return CheckpointFormat.PyTorchZip;
+        if (read >= 9 && head[8] == '{' && BitConverter.ToInt64(head, 0) is > 0 and var n && n < stream.Length)
+            return CheckpointFormat.Safetensors;
+        if (read >= 2 && head[0] == 0x80 && head[1] <= 5) return CheckpointFormat.PyTorchLegacy;   // a bare pickle stream
+        return CheckpointFormat.Unknown;
+    }
+
+    private static object UnpicklePyTorch(string path)
+    {
+        try { return TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(path); }
+        catch (Exception e) when (e is not FileNotFoundException)
+        {
+            throw new InvalidDataException($"{path}: could not read the PyTorch checkpoint ({e.GetType().Name}: {e.Message}). " +
+                "Is the file complete? A plain state dict saved with torch.save(model.state_dict(), path) is expected.");
+        }
+    }
+
+    private static (Dictionary<string, Tensor> Tensors, string Where) Locate(object root, string? nestedKey, string path)
+    {
+        if (nestedKey is not null)
+        {
+            var child = Child(root, nestedKey)
+                ?? throw new InvalidDataException($"{path} has no entry '{nestedKey}' (top-level entries: {DescribeKeys(root)}).");
+            return (AsTensorDict(child) ?? throw new InvalidDataException($"{path}: entry '{nestedKey}' is not a dict of tensors."),
+                $" [{nestedKey}]");
+        }
+        if (AsTensorDict(root) is { } direct) return (direct, "");
+        foreach (var key in NestedKeys)
+            if (Child(root, key) is { } child && AsTensorDict(child) is { } nested) return (nested, $" [{key}]");
+        if (root is IList list)
+            for (int i = list.Count - 1; i >= 0; i--)   // ddim's [model, optimizer, epoch, step, ema]: the last dict is the EMA
+                if (AsTensorDict(list[i]) is { } item) return (item, $" [{i}]");
+        throw new InvalidDataException($"{path} holds no state dict of tensors (top-level entries: {DescribeKeys(root)}). " +
+            "Name the entry with --ckpt-key.");
+    }
+
+    private static object? Child(object root, string key) => root switch
+    {
+        IDictionary dict when dict.Contains(key) => dict[key],
+        IList list when int.TryParse(key, out int i) && i >= 0 && i < list.Count => list[i],
+        _ => null,
+    };
+
+    private static Dictionary<string, Tensor>? AsTensorDict(object? value)
+    {
+        if (value is Dictionary<string, Tensor> typed) return typed.Count > 0 ? typed : null;
+        if (value is not IDictionary dict || dict.Count == 0) return null;
+        var result = new Dictionary<string, Tensor>();
+        foreach (DictionaryEntry entry in dict)
+        {
+            if (entry.Key is not string name || entry.Value is not Tensor tensor) return null;
+            result[name] = tensor;
+        }
+        return result;
+    }
+
+    private static string DescribeKeys(object root) => root switch
+    {
+        IDictionary dict => string.Join(", ", dict.Keys.Cast<object>().Take(8)),
+        IList list => $"a list of {list.Count} items",
+        _ => root.GetType().Name,
+    };
+
+    private static string FirstBytesHex(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var head = new byte[8];
+        int n = stream.ReadAtLeast(head, 8, throwOnEndOfStream: false);
+        return n == 0 ? "empty file" : Convert.ToHexString(head, 0, n);
+    }
+}
+
+public enum CheckpointFormat { Unknown, Safetensors, PyTorchZip, PyTorchLegacy }
