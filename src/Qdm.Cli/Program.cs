@@ -1,3 +1,10 @@
-using TorchSharp;
-var t = torch.randn(3, 3);
-Console.WriteLine(t.sum().item<float>());
+using System.CommandLine;
+using Qdm.Cli.Commands;
+
+var root = new RootCommand("qdm — post-training quantization toolkit for diffusion models");
+root.Subcommands.Add(SampleCommand.Create());
+root.Subcommands.Add(MergeCommand.Create());
+root.Subcommands.Add(ConvertCommand.Create());
+root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+return root.Parse(args).Invoke();
