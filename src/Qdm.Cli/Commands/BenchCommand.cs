@@ -23,7 +23,7 @@ public static class BenchCommand
         forward.SetAction(result => CliErrors.Run(() =>
         {
             set_num_threads(result.GetValue(threads));
-            var table = new Table().AddColumns("U-Net", "params", "batch", "ms/img/forward (min)", "median", "img/s per forward", "vs PyTorch 1.13 (B16)");
+            var table = new Table().AddColumns("U-Net", "params", "batch", "ms/img min", "ms/img median", "img/s", "PyTorch 1.13 B16 / ours");
             foreach (int ch in result.GetValue(widths)!)
             {
                 using var model = ModelFactory.Create(new DdpmUNetConfig { Ch = ch });

@@ -29,14 +29,12 @@ public static class SampleMerge
         var allIndices = cat(indices.ToArray(), 0);
         var (sorted, order) = allIndices.sort();
         var ids = sorted.data<long>().ToArray();
+        for (long i = 1; i < ids.Length; i++)
+            if (ids[i] == ids[i - 1]) throw new QdmInputException($"image {ids[i]} appears in two shards.");
         if (total >= 0 && ids.Length != total)
             throw new QdmInputException($"the shards hold {ids.Length} of the run's {total} images; is a shard missing?");
         for (long i = 0; i < ids.Length; i++)
-        {
-            if (ids[i] == i) continue;
-            var problem = i > 0 && ids[i] == ids[i - 1] ? $"image {ids[i]} appears in two shards" : $"image {i} is missing";
-            throw new QdmInputException($"shards do not cover 0..{ids.Length - 1} exactly once: {problem}.");
-        }
+            if (ids[i] != i) throw new QdmInputException($"shards do not cover 0..{ids.Length - 1}: image {i} is missing.");
         var merged = cat(images.ToArray(), 0).index_select(0, order);
         Npz.Write(outPath, new Dictionary<string, Tensor>
         {

@@ -1,0 +1,46 @@
+using System.IO.Compression;
+using System.Text;
+using Qdm.IO;
+using Qdm.Tests.Support;
+using static TorchSharp.torch;
+
+namespace Qdm.Tests.IO;
+
+public class NpzTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("qdm-npz-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    [Fact]
+    public void Written_arrays_have_numpys_npy_header_and_read_back_exactly()
+    {
+        var path = Path.Combine(dir, "a.npz");
+        var images = randint(0, 256, new long[] { 2, 4, 4, 3 }).to(ScalarType.Byte);
+        var values = randn(3, 5, dtype: ScalarType.Float64);
+        Npz.Write(path, new Dictionary<string, Tensor> { ["arr_0"] = images, ["v"] = values });
+
+        using (var zip = ZipFile.OpenRead(path))
+        {
+            var entry = zip.GetEntry("arr_0.npy")!;
+            using var stream = entry.Open();
+            var head = new byte[128];
+            stream.ReadExactly(head);
+            var text = Encoding.Latin1.GetString(head);
+            Assert.StartsWith("\u0093NUMPY\u0001\u0000", text);
+            Assert.Contains("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 4, 4, 3), }", text);
+            Assert.Equal(0, (10 + BitConverter.ToUInt16(head, 8)) % 64);   // data 64-byte aligned as NumPy writes it
+        }
+        var back = Npz.Read(path);
+        Assert.Equal(0, TensorAssert.MaxAbsDiff(images, back["arr_0"]));
+        Assert.Equal(0, TensorAssert.MaxAbsDiff(values, back["v"]));
+    }
+
+    [SkippableFact]
+    public void Reads_arrays_numpy_wrote()
+    {
+        var arrays = Npz.Read(SharedAssets.Require("oracles/metrics.npz"));
+        Assert.Equal(new long[] { 600, 64 }, arrays["A"].shape);
+        Assert.Equal(35.263634681925, arrays["fid_AB"].item<double>());
+    }
+}

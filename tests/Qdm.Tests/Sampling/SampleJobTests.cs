@@ -1,0 +1,98 @@
+using Qdm.Diffusion;
+using Qdm.IO;
+using Qdm.Models;
+using Qdm.Sampling;
+using Qdm.Tests.Models;
+using Qdm.Tests.Support;
+using static TorchSharp.torch;
+
+namespace Qdm.Tests.Sampling;
+
+public class SampleJobTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("qdm-sample-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static DiffusionModel TinyModel()
+    {
+        var network = ModelFactory.Create(CheckpointLoadingTests.TinyDdpm);
+        var g = new Generator(3);
+        using (no_grad())
+            foreach (var p in network.parameters()) p.copy_(randn(p.shape, generator: g) * 0.05);
+        return new DiffusionModel(network, DiffusionConfig.DdpmLinear1000, "tiny");
+    }
+
+    private static readonly SamplerConfig FewSteps = new() { Steps = 4 };
+
+    private Tensor RunJob(DiffusionModel model, string name, SampleJobConfig job) =>
+        Npz.ReadArray(SampleJob.Run(model, FewSteps, job, Path.Combine(dir, name)).SamplesPath, "arr_0");
+
+    [Fact]
+    public void Images_depend_on_seed_and_index_only_not_on_batching_or_sharding()
+    {
+        var model = TinyModel();
+        var whole = RunJob(model, "whole", new SampleJobConfig { Count = 6, BatchSize = 6, WritePngs = false });
+        var batched = RunJob(model, "batched", new SampleJobConfig { Count = 6, BatchSize = 4, WritePngs = false });
+        var shards = Enumerable.Range(0, 3).Select(i => SampleJob.Run(model, FewSteps,
+            new SampleJobConfig { Count = 6, BatchSize = 1, ShardIndex = i, ShardCount = 3, WritePngs = false },
+            Path.Combine(dir, $"shard{i}")).SamplesPath).ToList();
+        var mergedPath = Path.Combine(dir, "merged.npz");
+        Assert.Equal(6, SampleMerge.Merge(shards, mergedPath));
+
+        Assert.Equal(new long[] { 6, 16, 16, 3 }, whole.shape);
+        Assert.Equal(ScalarType.Byte, whole.dtype);
+        // Batched forwards may differ in the last float bit; after uint8 rounding at most one level.
+        Assert.True(TensorAssert.MaxAbsDiff(whole, batched) <= 1);
+        Assert.True(TensorAssert.MaxAbsDiff(whole, Npz.ReadArray(mergedPath, "arr_0")) <= 1);
+        var other = RunJob(model, "seed1", new SampleJobConfig { Count = 6, BatchSize = 6, Seed = 1, WritePngs = false });
+        Assert.True(TensorAssert.MaxAbsDiff(whole, other) > 10, "another seed must give other images");
+    }
+
+    [Fact]
+    public void An_interrupted_run_resumes_without_redoing_finished_batches()
+    {
+        var model = TinyModel();
+        var job = new SampleJobConfig { Count = 5, BatchSize = 2, WritePngs = true, GridImages = 4 };
+        var runDir = Path.Combine(dir, "run");
+        var first = SampleJob.Run(model, FewSteps, job, runDir);
+        Assert.Equal(0, first.ResumedImages);
+        var batchFiles = Directory.GetFiles(Path.Combine(runDir, "batches")).Order().ToArray();
+        Assert.Equal(3, batchFiles.Length);
+        Assert.Equal(5, Directory.GetFiles(Path.Combine(runDir, "png")).Length);
+        Assert.True(File.Exists(first.GridPath));
+
+        // Simulate a crash after the first batch: later batch files are gone, one is half-written.
+        File.Delete(batchFiles[2]);
+        File.WriteAllBytes(batchFiles[1], new byte[10]);
+        var stamp = File.GetLastWriteTimeUtc(batchFiles[0]);
+        var resumed = SampleJob.Run(model, FewSteps, job, runDir);
+        Assert.Equal(2, resumed.ResumedImages);
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(batchFiles[0]));
+        Assert.Equal(0, TensorAssert.MaxAbsDiff(Npz.ReadArray(first.SamplesPath, "arr_0"), Npz.ReadArray(resumed.SamplesPath, "arr_0")));
+    }
+
+    [Fact]
+    public void A_folder_holding_another_run_is_refused()
+    {
+        var model = TinyModel();
+        var runDir = Path.Combine(dir, "run");
+        SampleJob.Run(model, FewSteps, new SampleJobConfig { Count = 2, BatchSize = 2, WritePngs = false }, runDir);
+        var error = Assert.Throws<QdmInputException>(() =>
+            SampleJob.Run(model, FewSteps, new SampleJobConfig { Count = 2, BatchSize = 2, Seed = 9, WritePngs = false }, runDir));
+        Assert.Contains("seed", error.Message);
+    }
+
+    [Fact]
+    public void Merge_refuses_overlapping_or_incomplete_shards()
+    {
+        var model = TinyModel();
+        string Shard(int i) => SampleJob.Run(model, FewSteps,
+            new SampleJobConfig { Count = 4, BatchSize = 2, ShardIndex = i, ShardCount = 2, WritePngs = false, GridImages = 0 },
+            Path.Combine(dir, $"s{i}")).SamplesPath;
+        var s0 = Shard(0);
+        var s1 = Shard(1);
+        Assert.Contains("missing", Assert.Throws<QdmInputException>(() => SampleMerge.Merge(new[] { s0 }, Path.Combine(dir, "m.npz"))).Message);
+        Assert.Contains("two shards", Assert.Throws<QdmInputException>(() => SampleMerge.Merge(new[] { s0, s1, s1 }, Path.Combine(dir, "m.npz"))).Message);
+    }
+}
