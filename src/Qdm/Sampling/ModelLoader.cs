@@ -37,7 +37,7 @@ public static class ModelLoader
 {
     public static DiffusionModel Load(ModelLoadOptions options)
     {
-        if (!File.Exists(options.Path))
+        if (!File.Exists(options.Path) && !Directory.Exists(options.Path))
             throw new QdmInputException($"model file not found: {options.Path}");
         var stateDict = CheckpointReader.Read(options.Path, options.CheckpointKey);
         var tensors = StateDictLoader.StripPrefix(stateDict.Tensors, new Dictionary<string, TorchSharp.torch.Tensor>());

@@ -20,6 +20,7 @@ public static class CheckpointReader
     /// <param name="nestedKey">Explicit key (or list index) of the state dict inside the file; null picks automatically.</param>
     public static StateDict Read(string path, string? nestedKey = null)
     {
+        if (Directory.Exists(path)) path = WeightsInFolder(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint not found: {path}", path);
         var format = DetectFormat(path);
         object root = format switch
@@ -33,9 +34,25 @@ public static class CheckpointReader
                 $"{path} is neither a safetensors file nor a PyTorch zip checkpoint (first bytes: {FirstBytesHex(path)}); it may be truncated or another format."),
         };
         var (tensors, where) = Locate(root, nestedKey, path);
+        if (DiffusersDdpm.IsDiffusers(tensors))
+        {
+            var config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "config.json");
+            if (File.Exists(config)) DiffusersDdpm.CheckConfig(config);
+            tensors = DiffusersDdpm.ToDdimNames(tensors);
+            where += File.Exists(config) ? " (diffusers UNet2DModel, config.json checked)" : " (diffusers UNet2DModel names; no config.json to check)";
+        }
         var floats = tensors.ToDictionary(p => p.Key, p => p.Value.is_floating_point() && p.Value.dtype != ScalarType.Float32
             ? p.Value.to(ScalarType.Float32) : p.Value);
         return new StateDict(floats, $"{path}{where}");
+    }
+
+    /// <summary>A diffusers model folder (or pipeline folder with unet/): its weights file.</summary>
+    private static string WeightsInFolder(string folder)
+    {
+        foreach (var sub in new[] { "", "unet" })
+            foreach (var name in new[] { "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin", "model.safetensors" })
+                if (Path.Combine(folder, sub, name) is var candidate && File.Exists(candidate)) return candidate;
+        throw new FileNotFoundException($"{folder} is a folder without diffusion_pytorch_model.safetensors/.bin (also looked in unet/).", folder);
     }
 
     public static CheckpointFormat DetectFormat(string path)
