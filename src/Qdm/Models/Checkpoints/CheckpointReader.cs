@@ -22,17 +22,20 @@ public static class CheckpointReader
     {
         if (Directory.Exists(path)) path = WeightsInFolder(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint not found: {path}", path);
-        var format = DetectFormat(path);
-        object root = format switch
+        object root;
+        using (var stream = OpenMaybeGzipped(path))
         {
-            CheckpointFormat.Safetensors => IO.Safetensors.Read(path).Tensors,
-            CheckpointFormat.PyTorchZip => UnpicklePyTorch(path),
-            CheckpointFormat.PyTorchLegacy => throw new InvalidDataException(
-                $"{path} is in PyTorch's legacy (pre-1.6, non-zip) format, which Qdm does not read. Re-save it once with " +
-                $"python -c \"import torch; torch.save(torch.load('{Path.GetFileName(path)}', map_location='cpu'), 'resaved.pt')\""),
-            _ => throw new InvalidDataException(
-                $"{path} is neither a safetensors file nor a PyTorch zip checkpoint (first bytes: {FirstBytesHex(path)}); it may be truncated or another format."),
-        };
+            root = DetectFormat(stream) switch
+            {
+                CheckpointFormat.Safetensors => IO.Safetensors.Read(stream, path).Tensors,
+                CheckpointFormat.PyTorchZip => UnpicklePyTorch(stream, path),
+                CheckpointFormat.PyTorchLegacy => throw new InvalidDataException(
+                    $"{path} is in PyTorch's legacy (pre-1.6, non-zip) format, which Qdm does not read. Re-save it once with " +
+                    $"python -c \"import torch; torch.save(torch.load('{Path.GetFileName(path)}', map_location='cpu'), 'resaved.pt')\""),
+                _ => throw new InvalidDataException(
+                    $"{path} is neither a safetensors file nor a PyTorch zip checkpoint (first bytes: {FirstBytesHex(stream)}); it may be truncated or another format."),
+            };
+        }
         var (tensors, where) = Locate(root, nestedKey, path);
         if (DiffusersDdpm.IsDiffusers(tensors))
         {
@@ -57,9 +60,16 @@ public static class CheckpointReader
 
     public static CheckpointFormat DetectFormat(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = OpenMaybeGzipped(path);
+        return DetectFormat(stream);
+    }
+
+    /// <summary>Looks at the first bytes and rewinds the (seekable) stream.</summary>
+    public static CheckpointFormat DetectFormat(Stream stream)
+    {
         var head = new byte[9];
         int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        stream.Position = 0;
         if (read >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return CheckpointFormat.PyTorchZip;
         if (read >= 9 && head[8] == '{' && BitConverter.ToInt64(head, 0) is > 0 and var n && n < stream.Length)
             return CheckpointFormat.Safetensors;
@@ -67,9 +77,25 @@ public static class CheckpointReader
         return CheckpointFormat.Unknown;
     }
 
-    private static object UnpicklePyTorch(string path)
+    /// <summary>A file stream, or for *.gz the decompressed bytes in memory (weights shipped gzip-compressed).</summary>
+    private static Stream OpenMaybeGzipped(string path)
     {
-        try { return TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(path); }
+        var file = File.OpenRead(path);
+        if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return file;
+        using (file)
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress))
+        {
+            var memory = new MemoryStream();
+            try { gzip.CopyTo(memory); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"{path}: damaged gzip stream ({e.Message})."); }
+            memory.Position = 0;
+            return memory;
+        }
+    }
+
+    private static object UnpicklePyTorch(Stream stream, string path)
+    {
+        try { return TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true, skipTensorRead: false); }
         catch (Exception e) when (e is not FileNotFoundException)
         {
             throw new InvalidDataException($"{path}: could not read the PyTorch checkpoint ({e.GetType().Name}: {e.Message}). " +
@@ -123,9 +149,8 @@ public static class CheckpointReader
         _ => root.GetType().Name,
     };
 
-    private static string FirstBytesHex(string path)
+    private static string FirstBytesHex(Stream stream)
     {
-        using var stream = File.OpenRead(path);
         var head = new byte[8];
         int n = stream.ReadAtLeast(head, 8, throwOnEndOfStream: false);
         return n == 0 ? "empty file" : Convert.ToHexString(head, 0, n);

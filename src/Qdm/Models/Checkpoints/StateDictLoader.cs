@@ -14,7 +14,8 @@ public static class StateDictLoader
         var expected = model.state_dict();
         var tensors = StripPrefix(source.Tensors, expected);
 
-        var missing = expected.Keys.Where(k => !tensors.ContainsKey(k)).ToList();
+        // BatchNorm's step counter is not a weight; PyTorch fills it in when a file lacks it (e.g. the FID Inception).
+        var missing = expected.Keys.Where(k => !tensors.ContainsKey(k) && !k.EndsWith("num_batches_tracked", StringComparison.Ordinal)).ToList();
         var unexpected = tensors.Keys.Where(k => !expected.ContainsKey(k)).ToList();
         var misshaped = expected.Keys.Where(tensors.ContainsKey)
             .Where(k => !expected[k].shape.SequenceEqual(tensors[k].shape))
@@ -26,7 +27,7 @@ public static class StateDictLoader
         using var _ = no_grad();
         foreach (var (name, target) in expected)
         {
-            var value = tensors[name];
+            if (!tensors.TryGetValue(name, out var value)) continue;
             if (!value.is_floating_point() && target.is_floating_point())
                 throw new InvalidDataException($"{source.Source}: '{name}' holds {value.dtype}, expected floating point.");
             target.copy_(value);
