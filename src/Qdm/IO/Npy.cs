@@ -11,6 +11,33 @@ public static partial class Npy
 
     public static Tensor Read(Stream stream, string name = "array")
     {
+        var (descr, dims) = ReadHeader(stream, name);
+        if (descr.Contains('U'))
+            throw new InvalidDataException($"{name} holds text ('{descr}'), not numbers.");
+        var type = ElementTypes.FromNumpy(descr);
+        long bytes = dims.Aggregate(1L, (a, b) => a * b) * ElementTypes.SizeOf(type);
+        return TensorBytes.FromBytes(ReadExactly(stream, checked((int)bytes), name), type, dims);
+    }
+
+    /// <summary>Reads a 0-d NumPy unicode array ('&lt;U…', UTF-32LE), as np.savez writes a Python str.</summary>
+    public static string ReadString(Stream stream, string name = "array")
+    {
+        var (descr, dims) = ReadHeader(stream, name);
+        if (!descr.StartsWith("<U", StringComparison.Ordinal) || dims.Length != 0)
+            throw new InvalidDataException($"{name} is not a single string ('{descr}', {dims.Length}-d).");
+        int chars = int.Parse(descr[2..]);
+        return Encoding.UTF32.GetString(ReadExactly(stream, 4 * chars, name)).TrimEnd('\0');
+    }
+
+    public static void WriteString(Stream stream, string value)
+    {
+        int chars = Math.Max(1, value.Length);
+        WriteHeader(stream, $"<U{chars}", "()");
+        stream.Write(Encoding.UTF32.GetBytes(value.PadRight(chars, '\0')));
+    }
+
+    private static (string Descr, long[] Shape) ReadHeader(Stream stream, string name)
+    {
         var magic = ReadExactly(stream, 8, name);
         if (!magic.AsSpan(0, 6).SequenceEqual(Magic))
             throw new InvalidDataException($"{name}: not a .npy array (bad magic).");
@@ -28,12 +55,10 @@ public static partial class Npy
         if (fortran.Success && fortran.Groups[1].Value == "True")
             throw new NotSupportedException($"{name}: Fortran-order arrays are not supported; save with C order.");
 
-        var type = ElementTypes.FromNumpy(descr.Groups[1].Value);
         long[] dims = shape.Groups[1].Value
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(long.Parse).ToArray();
-        long bytes = dims.Aggregate(1L, (a, b) => a * b) * ElementTypes.SizeOf(type);
-        return TensorBytes.FromBytes(ReadExactly(stream, checked((int)bytes), name), type, dims);
+        return (descr.Groups[1].Value, dims);
     }
 
     public static void Write(Stream stream, Tensor tensor)
@@ -44,7 +69,13 @@ public static partial class Npy
             1 => $"({tensor.shape[0]},)",
             _ => "(" + string.Join(", ", tensor.shape) + ")",
         };
-        string dict = $"{{'descr': '{ElementTypes.ToNumpy(tensor.dtype)}', 'fortran_order': False, 'shape': {shape}, }}";
+        WriteHeader(stream, ElementTypes.ToNumpy(tensor.dtype), shape);
+        stream.Write(TensorBytes.ToBytes(tensor));
+    }
+
+    private static void WriteHeader(Stream stream, string descr, string shape)
+    {
+        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}";
         // Pad so that magic + length + header is a multiple of 64, header ends with '\n' (format spec).
         int total = 10 + dict.Length + 1;
         int padded = (total + 63) / 64 * 64;
@@ -54,7 +85,6 @@ public static partial class Npy
         stream.WriteByte(0);
         stream.Write(BitConverter.GetBytes((ushort)header.Length));
         stream.Write(Encoding.Latin1.GetBytes(header));
-        stream.Write(TensorBytes.ToBytes(tensor));
     }
 
     private static byte[] ReadExactly(Stream stream, int count, string name)

@@ -6,6 +6,7 @@ namespace Qdm.IO;
 /// <summary>NumPy .npz archives: a zip of .npy members (numpy.savez / savez_compressed).</summary>
 public static class Npz
 {
+    /// <summary>Numeric members as tensors; text members (0-d '&lt;U' arrays) are skipped here, see <see cref="ReadStrings"/>.</summary>
     public static Dictionary<string, Tensor> Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"npz file not found: {path}", path);
@@ -15,6 +16,7 @@ public static class Npz
         {
             if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal)) continue;
             var name = entry.FullName[..^4];
+            if (IsText(entry)) continue;
             using var stream = entry.Open();
             arrays[name] = Npy.Read(stream, $"{path}:{name}");
         }
@@ -32,8 +34,20 @@ public static class Npz
         return Npy.Read(stream, $"{path}:{name}");
     }
 
+    public static Dictionary<string, string> ReadStrings(string path)
+    {
+        using var zip = OpenZip(path);
+        var strings = new Dictionary<string, string>();
+        foreach (var entry in zip.Entries.Where(e => e.FullName.EndsWith(".npy", StringComparison.Ordinal) && IsText(e)))
+        {
+            using var stream = entry.Open();
+            strings[entry.FullName[..^4]] = Npy.ReadString(stream, $"{path}:{entry.FullName}");
+        }
+        return strings;
+    }
+
     /// <summary>Writes uncompressed members, as numpy.savez does, through a temporary file renamed into place.</summary>
-    public static void Write(string path, IReadOnlyDictionary<string, Tensor> arrays)
+    public static void Write(string path, IReadOnlyDictionary<string, Tensor> arrays, IReadOnlyDictionary<string, string>? strings = null)
     {
         AtomicFile.Write(path, stream =>
         {
@@ -44,7 +58,20 @@ public static class Npz
                 using var member = entry.Open();
                 Npy.Write(member, tensor);
             }
+            foreach (var (name, text) in strings ?? new Dictionary<string, string>())
+            {
+                using var member = zip.CreateEntry(name + ".npy", CompressionLevel.NoCompression).Open();
+                Npy.WriteString(member, text);
+            }
         });
+    }
+
+    private static bool IsText(ZipArchiveEntry entry)
+    {
+        using var stream = entry.Open();
+        var head = new byte[64];
+        int n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return System.Text.Encoding.Latin1.GetString(head, 0, n).Contains("'descr': '<U", StringComparison.Ordinal);
     }
 
     private static ZipArchive OpenZip(string path)
