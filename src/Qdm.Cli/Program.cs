@@ -6,5 +6,7 @@ root.Subcommands.Add(SampleCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(StatsCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

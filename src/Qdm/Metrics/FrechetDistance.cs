@@ -5,7 +5,10 @@ namespace Qdm.Metrics;
 /// <summary>
 /// Fréchet distance between Gaussians (Dowson &amp; Landau; Heusel et al. 2017, eq. 6):
 /// d² = ‖μ₁ − μ₂‖² + tr(Σ₁) + tr(Σ₂) − 2·tr((Σ₁Σ₂)^½).
-/// tr((Σ₁Σ₂)^½) = tr((Σ₁^½ Σ₂ Σ₁^½)^½): two symmetric eigen-decompositions instead of a general sqrtm.
+/// tr((Σ₁Σ₂)^½) is the nuclear norm of Σ₁^½Σ₂^½ (its singular values are the square roots of the eigenvalues of
+/// Σ₁Σ₂). Both roots come from symmetric eigen-decompositions restricted to their numerical ranges, and the singular
+/// values of D₁^½·V₁ᵀV₂·D₂^½ carry only absolute rounding error: no square root of a rounding-level eigenvalue is ever
+/// taken, which keeps FID(X, X) ≈ 0 even for rank-deficient covariances (fewer images than dimensions).
 /// </summary>
 public static class FrechetDistance
 {
@@ -35,13 +38,21 @@ public static class FrechetDistance
         return d.item<double>();
     }
 
-    /// <summary>tr((Σ₁Σ₂)^½) via the symmetric PSD matrix Σ₁^½ Σ₂ Σ₁^½ (same eigenvalues as Σ₁Σ₂).</summary>
+    /// <summary>tr((Σ₁Σ₂)^½) = ‖Σ₁^½ Σ₂^½‖_* (nuclear norm).</summary>
     public static Tensor TraceSqrtProduct(Tensor s1, Tensor s2)
     {
-        var (values1, vectors1) = linalg.eigh(Symmetrise(s1));
-        var root1 = vectors1.matmul(diag(values1.clamp_min(0).sqrt())).matmul(vectors1.t());
-        var product = Symmetrise(root1.matmul(s2).matmul(root1));
-        return linalg.eigvalsh(product).clamp_min(0).sqrt().sum();
+        var root1 = RangeRoot(s1);   // V₁ D₁^½ on the range of Σ₁, [d, r₁]
+        var root2 = RangeRoot(s2);   // [d, r₂]
+        return linalg.svdvals(root1.t().matmul(root2)).sum();   // Σ₁^½Σ₂^½ = (V₁D₁^½)(V₂D₂^½)ᵀ-products share these singular values
+    }
+
+    /// <summary>V·diag(√λ) over the eigenvalues above numpy's matrix_rank tolerance (λ_max·d·ε).</summary>
+    private static Tensor RangeRoot(Tensor sigma)
+    {
+        var (values, vectors) = linalg.eigh(Symmetrise(sigma));
+        double tolerance = values.max().item<double>() * sigma.shape[0] * 2.220446049250313e-16;
+        var keep = (values > tolerance).nonzero().flatten();
+        return vectors.index_select(1, keep) * values.index_select(0, keep).sqrt();
     }
 
     private static Tensor Symmetrise(Tensor m) => (m + m.t()) / 2;

@@ -9,10 +9,10 @@ public static class InceptionScore
     public static double Adm(Tensor logits, int splitSize = 5000)
     {
         using var scope = NewDisposeScope();
-        var p = Softmax64(logits);
+        var logP = LogSoftmax64(logits);
         var scores = new List<double>();
-        for (long start = 0; start < p.shape[0]; start += splitSize)
-            scores.Add(ChunkScore(p[TensorIndex.Slice(start, Math.Min(start + splitSize, p.shape[0]))]));
+        for (long start = 0; start < logP.shape[0]; start += splitSize)
+            scores.Add(ChunkScore(logP[TensorIndex.Slice(start, Math.Min(start + splitSize, logP.shape[0]))]));
         return scores.Average();
     }
 
@@ -20,20 +20,21 @@ public static class InceptionScore
     public static (double Mean, double Std) ImprovedGan(Tensor logits, int splits = 10)
     {
         using var scope = NewDisposeScope();
-        var p = Softmax64(logits);
-        long n = p.shape[0];
+        var logP = LogSoftmax64(logits);
+        long n = logP.shape[0];
         var scores = Enumerable.Range(0, splits)
-            .Select(i => ChunkScore(p[TensorIndex.Slice(i * n / splits, (i + 1) * n / splits)])).ToArray();
+            .Select(i => ChunkScore(logP[TensorIndex.Slice(i * n / splits, (i + 1) * n / splits)])).ToArray();
         double mean = scores.Average();
         return (mean, Math.Sqrt(scores.Select(s => (s - mean) * (s - mean)).Average()));
     }
 
-    private static Tensor Softmax64(Tensor logits) => nn.functional.softmax(logits.to(ScalarType.Float64), 1);
+    /// <summary>log p(y|x) in float64; logs come from log_softmax so that a probability that underflows to 0 adds 0, not NaN.</summary>
+    private static Tensor LogSoftmax64(Tensor logits) => nn.functional.log_softmax(logits.to(ScalarType.Float64), 1);
 
-    private static double ChunkScore(Tensor p)
+    private static double ChunkScore(Tensor logP)
     {
-        var marginal = p.mean(new long[] { 0 }, keepdim: true);
-        var kl = (p * (p.log() - marginal.log())).sum(1).mean();
+        var logMarginal = logP.logsumexp(0, keepdim: true) - Math.Log(logP.shape[0]);   // log p(y) = log mean_x p(y|x)
+        var kl = (logP.exp() * (logP - logMarginal)).sum(1).mean();
         return Math.Exp(kl.item<double>());
     }
 }

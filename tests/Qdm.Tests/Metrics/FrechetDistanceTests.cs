@@ -42,6 +42,13 @@ public class FrechetDistanceTests
         var features = randn(new long[] { 500, 32 }, generator: new Generator(1));
         var s = GaussianStatistics.FromFeatures(features);
         Assert.True(Math.Abs(FrechetDistance.Compute(s, s)) < 1e-9);
+
+        // Fewer images than dimensions, large features: the covariance is rank 31 of 256. A square root of the
+        // rounding-level eigenvalues would add ~√(ε·λmax) per null direction; the range-restricted roots do not.
+        var wide = randn(new long[] { 32, 256 }, generator: new Generator(2)) * 1000;
+        var w = GaussianStatistics.FromFeatures(wide);
+        double trace = w.Sigma.trace().item<double>();
+        Assert.True(Math.Abs(FrechetDistance.Compute(w, w)) < 1e-10 * trace, $"FID(X,X) = {FrechetDistance.Compute(w, w)} for trace {trace}");
     }
 
     [SkippableFact]
@@ -50,8 +57,17 @@ public class FrechetDistanceTests
         var o = Npz.Read(SharedAssets.Require("oracles/metrics.npz"));
         var s = new[] { "A", "B", "C", "D" }.ToDictionary(k => k, k => GaussianStatistics.FromFeatures(o[k]));
         Approx.Equal(o["fid_AB"].item<double>(), FrechetDistance.Compute(s["A"], s["B"]), 1e-9);
-        // C and D have rank-39 covariances in 64 dimensions (near-singular): the oracle measured 1.2e-7 between sqrtm methods.
-        Assert.InRange(FrechetDistance.Compute(s["C"], s["D"]) - o["fid_CD"].item<double>(), -1e-6, 1e-6);
+        // C and D (40 rows, 64 dimensions) have rank-39 covariances. There tr((Σ_CΣ_D)^½) also equals the nuclear norm of
+        // C̃D̃ᵀ/39 (C̃, D̃ centred rows): no covariance square root at all, so it is the exact value to compare with.
+        var c = o["C"] - o["C"].mean(new long[] { 0 });
+        var d = o["D"] - o["D"].mean(new long[] { 0 });
+        var diff = o["C"].mean(new long[] { 0 }) - o["D"].mean(new long[] { 0 });
+        double exact = (diff.dot(diff) + s["C"].Sigma.trace() + s["D"].Sigma.trace()).item<double>()
+                       - 2 * linalg.svdvals(c.matmul(d.t())).sum().item<double>() / 39;
+        double ours = FrechetDistance.Compute(s["C"], s["D"]);
+        Approx.Equal(exact, ours, 1e-12);
+        // scipy's sqrtm (pytorch-fid, ADM) carries its own error on this singular product; the oracle README expects ~1e-7.
+        Assert.InRange(ours - o["fid_CD"].item<double>(), -2e-6, 2e-6);
         Assert.InRange(FrechetDistance.Compute(s["A"], s["A"]), -1e-9, 1e-9);
     }
 

@@ -1,0 +1,98 @@
+using Qdm.IO;
+using StbImageSharp;
+using static TorchSharp.torch;
+
+namespace Qdm.Metrics;
+
+/// <summary>A set of uint8 RGB images delivered in batches (N×H×W×3).</summary>
+public interface IImageSource
+{
+    string Description { get; }
+    long Count { get; }
+    IEnumerable<Tensor> Batches(int batchSize);
+}
+
+public static class ImageSources
+{
+    /// <summary>An .npz sample batch (arr_0, uint8 NHWC, as the ADM evaluator reads) or a folder of PNG/JPEG/BMP files.</summary>
+    public static IImageSource Open(string path)
+    {
+        if (Directory.Exists(path)) return new FolderImages(path);
+        if (!File.Exists(path)) throw new QdmInputException($"images not found: {path} (expected an .npz with arr_0 or a folder of images).");
+        if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return new NpzImages(path);
+        throw new QdmInputException($"{path}: expected an .npz with arr_0 (uint8 N×H×W×3) or a folder of images.");
+    }
+}
+
+public sealed class NpzImages : IImageSource
+{
+    private readonly Tensor images;
+
+    public NpzImages(string path)
+    {
+        images = Npz.ReadArray(path, "arr_0");
+        if (images.dtype != ScalarType.Byte || images.dim() != 4 || images.shape[3] != 3)
+            throw new QdmInputException($"{path}: arr_0 must be uint8 N×H×W×3, found {images.dtype} [{string.Join(",", images.shape)}].");
+        Description = $"{path} ({images.shape[0]} images {images.shape[1]}×{images.shape[2]})";
+    }
+
+    public string Description { get; }
+    public long Count => images.shape[0];
+
+    public IEnumerable<Tensor> Batches(int batchSize)
+    {
+        for (long start = 0; start < Count; start += batchSize)
+            yield return images[TensorIndex.Slice(start, Math.Min(start + batchSize, Count))];
+    }
+}
+
+/// <summary>Image files of one size, in ordinal name order (recursively), decoded to RGB.</summary>
+public sealed class FolderImages : IImageSource
+{
+    private static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp" };
+    private readonly string[] files;
+
+    public FolderImages(string folder)
+    {
+        files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Order(StringComparer.Ordinal).ToArray();
+        if (files.Length == 0) throw new QdmInputException($"{folder} holds no .png/.jpg/.bmp images.");
+        Description = $"{folder} ({files.Length} image files)";
+    }
+
+    public string Description { get; }
+    public long Count => files.Length;
+
+    public IEnumerable<Tensor> Batches(int batchSize)
+    {
+        long[]? size = null;
+        for (int start = 0; start < files.Length; start += batchSize)
+        {
+            var batch = files.Skip(start).Take(batchSize).Select(f =>
+            {
+                var image = Decode(f);
+                size ??= image.shape;
+                if (!image.shape.SequenceEqual(size))
+                    throw new QdmInputException($"{f} is {image.shape[1]}×{image.shape[0]}, the first image {size[1]}×{size[0]}: a set must have one size.");
+                return image;
+            }).ToArray();
+            yield return stack(batch);
+        }
+    }
+
+    private static Tensor Decode(string file)
+    {
+        ImageResult result;
+        try
+        {
+            using var stream = File.OpenRead(file);
+            result = ImageResult.FromStream(stream, ColorComponents.RedGreenBlue);
+        }
+        catch (Exception e) when (e is not IOException)
+        {
+            throw new QdmInputException($"{file} is not a readable image ({e.Message}).");
+        }
+        return tensor(result.Data, new long[] { result.Height, result.Width, 3 }, ScalarType.Byte);
+    }
+}
