@@ -44,6 +44,7 @@ public static class BenchCommand
 
         var command = new Command("bench", "Benchmarks that print figures and ratios.");
         command.Subcommands.Add(forward);
+        command.Subcommands.Add(FeaturesBench.Create());
         return command;
     }
 
