@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Qdm.Metrics;
 using Qdm.Metrics.Inception;
+using Qdm.Metrics.ResNet18;
 using Spectre.Console;
 
 namespace Qdm.Cli;
@@ -10,17 +11,18 @@ public sealed class FeatureOptions
 {
     public Option<string> Features { get; } = new("--features")
     {
-        Description = "Feature network: inception (FID Inception-v3; needs its weights).",
+        Description = "Feature network: inception (FID Inception-v3; needs its weights) or r18 (ImageNet ResNet-18, ships with Qdm).",
         DefaultValueFactory = _ => "inception",
     };
     public Option<string?> Inception { get; } = new("--inception") { Description = $"Path of {InceptionWeights.FileName}." };
     public Option<string?> Cache { get; } = new("--cache") { Description = $"Folder holding downloaded weights (default {InceptionWeights.DefaultCacheFolder})." };
+    public Option<string?> R18Models { get; } = new("--r18-models") { Description = "Folder holding ResNet18Onnx/ and ResNetPrepOnnx/ (default: beside the program)." };
     public Option<int> Batch { get; } = new("--batch") { Description = "Images per feature batch.", DefaultValueFactory = _ => 50 };
     public Option<int> Threads { get; } = new("--threads") { Description = "CPU threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Features, Inception, Cache, Batch, Threads }) command.Options.Add(option);
+        foreach (var option in new Option[] { Features, Inception, Cache, R18Models, Batch, Threads }) command.Options.Add(option);
     }
 
     public IFeatureNetwork Open(ParseResult result)
@@ -29,7 +31,8 @@ public sealed class FeatureOptions
         return result.GetValue(Features) switch
         {
             "inception" => InceptionFeatureNetwork.Load(InceptionWeights.Locate(result.GetValue(Inception), result.GetValue(Cache))),
-            var other => throw new QdmInputException($"unknown --features '{other}'; expected inception."),
+            "r18" or "resnet18" => new ResNet18FeatureNetwork(result.GetValue(R18Models) ?? ResNet18FeatureNetwork.DefaultModelsFolder, result.GetValue(Threads)),
+            var other => throw new QdmInputException($"unknown --features '{other}'; expected inception or r18."),
         };
     }
 

@@ -10,19 +10,20 @@ public static class EvalCommand
     public static Command Create()
     {
         var features = new FeatureOptions();
-        var samples = new Option<string>("--samples") { Description = "Samples: .npz with arr_0 (as qdm sample writes) or a folder of images.", Required = true };
+        var samples = new Option<string>("--samples") { Description = "Samples: " + ImageSources.Formats + ".", Required = true };
+        var limit = new Option<long?>("--limit") { Description = "Use only the first N samples." };
         var reference = new Option<string>("--ref") { Description = "Reference statistics from qdm stats (or pytorch-fid's .npz).", Required = true };
-        var command = new Command("eval", "Evaluate samples against reference statistics.") { samples, reference };
+        var command = new Command("eval", "Evaluate samples against reference statistics.") { samples, limit, reference };
         features.AddTo(command);
         command.SetAction(result => CliErrors.Run(() =>
         {
             var refStats = ReferenceStatistics.Load(result.GetValue(reference)!);
-            var source = ImageSources.Open(result.GetValue(samples)!);
+            var source = ImageSources.Open(result.GetValue(samples)!, result.GetValue(limit));
             using var network = features.Open(result);
             AnsiConsole.MarkupLineInterpolated($"[bold]samples[/]   {source.Description}");
             AnsiConsole.MarkupLineInterpolated($"[bold]reference[/] {result.GetValue(reference)} ({refStats.Pooled.Count} images, {refStats.Network})");
             var set = FeatureOptions.ExtractWithProgress(network, source, result.GetValue(features.Batch));
-            Print(Evaluation.Evaluate(set, refStats));
+            Print(Evaluation.Evaluate(network, set, refStats));
             return 0;
         }));
         return command;
@@ -30,14 +31,21 @@ public static class EvalCommand
 
     public static void Print(EvaluationReport r)
     {
-        var table = new Table().AddColumns("metric", "value", "feature space");
+        var table = new Table().AddColumns("metric", "value");
         if (r.InceptionScoreAdm is { } isAdm)
-            table.AddRow("IS (ADM: chunks of 5000)", $"{isAdm:F4}", r.Network);
-        if (r.InceptionScore10Splits is { } is10)
-            table.AddRow("IS (10 splits, mean ± std)", $"{is10.Mean:F4} ± {is10.Std:F4}", r.Network);
-        table.AddRow("FID", $"{r.Fid:F4}", r.Network);
-        if (r.SpatialFid is { } sfid) table.AddRow("sFID", $"{sfid:F4}", r.Network);
-        table.AddRow("samples / reference images", $"{r.Samples} / {r.ReferenceCount}", "");
+        {
+            table.AddRow("IS (ADM: chunks of 5000)", $"{isAdm:F4}");
+            if (r.InceptionScore10Splits is { } is10) table.AddRow("IS (10 splits, mean ± std)", $"{is10.Mean:F4} ± {is10.Std:F4}");
+        }
+        else table.AddRow("IS", "not available: this feature network has no classifier");
+        table.AddRow(r.PooledMetric, $"{r.Fd:F4}");
+        if (r.SpatialFd is { } sfd) table.AddRow(r.SpatialMetric, $"{sfd:F4}");
+        if (r.Kid is { } kid) table.AddRow("KID (100 subsets of ≤1000, mean ± std)", $"{kid.Mean:F6} ± {kid.Std:F6}");
+        if (r.Precision is { } p) table.AddRow("precision (k = 3)", $"{p:F4}");
+        if (r.Recall is { } rc) table.AddRow("recall (k = 3)", $"{rc:F4}");
+        if (r.Kid is null) table.AddRow("KID, precision, recall", "reference file holds no features");
+        table.AddRow("samples / reference images", $"{r.Samples} / {r.ReferenceCount}");
+        AnsiConsole.MarkupLineInterpolated($"[bold]feature space[/] {r.Network}");
         AnsiConsole.Write(table);
     }
 }

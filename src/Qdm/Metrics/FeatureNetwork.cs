@@ -13,8 +13,10 @@ public interface IFeatureNetwork : IDisposable
 {
     /// <summary>Names the feature space in every printed label and in statistics files.</summary>
     string Name { get; }
-    /// <summary>Short label for metrics: "FID" / "FD-R18" style prefixes are derived from it.</summary>
-    string MetricSuffix { get; }
+    /// <summary>Label of the Fréchet distance on pooled features ("FID", "FD-R18").</summary>
+    string PooledMetric { get; }
+    /// <summary>Label of the Fréchet distance on spatial features ("sFID", "sFD-R18").</summary>
+    string SpatialMetric { get; }
     int PooledSize { get; }
     int SpatialSize { get; }
     bool HasClassifier { get; }

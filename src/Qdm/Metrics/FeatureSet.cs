@@ -27,6 +27,6 @@ public sealed record FeatureSet(string Network, Tensor Pooled, Tensor Spatial, T
         return new FeatureSet(network.Name, cat(pooled, 0), cat(spatial, 0), logits.Count > 0 ? cat(logits, 0) : null);
     }
 
-    public ReferenceStatistics Statistics() =>
-        new(Network, GaussianStatistics.FromFeatures(Pooled), GaussianStatistics.FromFeatures(Spatial));
+    public ReferenceStatistics Statistics(bool keepFeatures = true) =>
+        new(Network, GaussianStatistics.FromFeatures(Pooled), GaussianStatistics.FromFeatures(Spatial), keepFeatures ? Pooled : null);
 }

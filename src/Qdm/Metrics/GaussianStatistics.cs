@@ -21,8 +21,11 @@ public sealed record GaussianStatistics(Tensor Mu, Tensor Sigma, long Count)
     public int Dimension => (int)Mu.shape[0];
 }
 
-/// <summary>Reference statistics as saved to .npz: pytorch-fid's mu/sigma, the spatial pair, the network name and image count.</summary>
-public sealed record ReferenceStatistics(string Network, GaussianStatistics Pooled, GaussianStatistics? Spatial)
+/// <summary>
+/// Reference statistics as saved to .npz: pytorch-fid's mu/sigma, the spatial pair (mu_s/sigma_s), the network name and
+/// image count, and the pooled features themselves (needed for KID and precision/recall).
+/// </summary>
+public sealed record ReferenceStatistics(string Network, GaussianStatistics Pooled, GaussianStatistics? Spatial, Tensor? Features = null)
 {
     public void Save(string path)
     {
@@ -37,6 +40,7 @@ public sealed record ReferenceStatistics(string Network, GaussianStatistics Pool
             arrays["mu_s"] = Spatial.Mu;
             arrays["sigma_s"] = Spatial.Sigma;
         }
+        if (Features is not null) arrays["features"] = Features.to(ScalarType.Float32);
         Npz.Write(path, arrays, new Dictionary<string, string> { ["network"] = Network });
     }
 
@@ -51,6 +55,7 @@ public sealed record ReferenceStatistics(string Network, GaussianStatistics Pool
         var network = Npz.ReadStrings(path).GetValueOrDefault("network", "unknown");
         GaussianStatistics? spatial = arrays.TryGetValue("mu_s", out var mus) && arrays.TryGetValue("sigma_s", out var sigmas)
             ? new GaussianStatistics(mus.to(ScalarType.Float64), sigmas.to(ScalarType.Float64), count) : null;
-        return new ReferenceStatistics(network, new GaussianStatistics(mu.to(ScalarType.Float64), sigma.to(ScalarType.Float64), count), spatial);
+        return new ReferenceStatistics(network, new GaussianStatistics(mu.to(ScalarType.Float64), sigma.to(ScalarType.Float64), count), spatial,
+            arrays.GetValueOrDefault("features"));
     }
 }

@@ -14,13 +14,29 @@ public interface IImageSource
 
 public static class ImageSources
 {
-    /// <summary>An .npz sample batch (arr_0, uint8 NHWC, as the ADM evaluator reads) or a folder of PNG/JPEG/BMP files.</summary>
-    public static IImageSource Open(string path)
+    public const string Formats =
+        "a folder of images, an .npz with arr_0 (uint8 N×H×W×3), a CIFAR-10 .bin, an MNIST *-idx3-ubyte[.gz], or ARCHIVE.tar.gz[:prefix/]";
+
+    /// <summary>Opens any supported image set; limit keeps only the first images.</summary>
+    public static IImageSource Open(string spec, long? limit = null)
     {
-        if (Directory.Exists(path)) return new FolderImages(path);
-        if (!File.Exists(path)) throw new QdmInputException($"images not found: {path} (expected an .npz with arr_0 or a folder of images).");
-        if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return new NpzImages(path);
-        throw new QdmInputException($"{path}: expected an .npz with arr_0 (uint8 N×H×W×3) or a folder of images.");
+        var source = OpenAll(spec);
+        return limit is { } n && n < source.Count ? new FirstImages(source, n) : source;
+    }
+
+    private static IImageSource OpenAll(string spec)
+    {
+        if (Directory.Exists(spec)) return new FolderImages(spec);
+        string path = spec, prefix = "";
+        int tarAt = spec.IndexOf(".tar.gz:", StringComparison.OrdinalIgnoreCase);
+        if (tarAt >= 0) { path = spec[..(tarAt + 7)]; prefix = spec[(tarAt + 8)..]; }
+        if (!File.Exists(path)) throw new QdmInputException($"images not found: {path} (expected {Formats}).");
+        var lower = path.ToLowerInvariant();
+        if (lower.EndsWith(".npz")) return new NpzImages(path);
+        if (lower.EndsWith(".bin")) return new CifarBinaryImages(path);
+        if (lower.Contains("idx3-ubyte")) return new MnistImages(path);
+        if (lower.EndsWith(".tar.gz") || lower.EndsWith(".tgz")) return new TarImages(path, prefix);
+        throw new QdmInputException($"{path}: unsupported image set; expected {Formats}.");
     }
 }
 
@@ -39,11 +55,7 @@ public sealed class NpzImages : IImageSource
     public string Description { get; }
     public long Count => images.shape[0];
 
-    public IEnumerable<Tensor> Batches(int batchSize)
-    {
-        for (long start = 0; start < Count; start += batchSize)
-            yield return images[TensorIndex.Slice(start, Math.Min(start + batchSize, Count))];
-    }
+    public IEnumerable<Tensor> Batches(int batchSize) => TensorImages.Slices(images, batchSize);
 }
 
 /// <summary>Image files of one size, in ordinal name order (recursively), decoded to RGB.</summary>

@@ -6,7 +6,8 @@ namespace Qdm.Metrics.Inception;
 public sealed class InceptionFeatureNetwork(FidInceptionV3 model) : IFeatureNetwork
 {
     public string Name => "inception-v3-fid (pytorch-fid weights, bilinear resize to 299)";
-    public string MetricSuffix => "";
+    public string PooledMetric => "FID";
+    public string SpatialMetric => "sFID";
     public int PooledSize => FidInceptionV3.Pool3Size;
     public int SpatialSize => FidInceptionV3.SpatialSize;
     public bool HasClassifier => true;

@@ -1,0 +1,130 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using StbImageSharp;
+using static TorchSharp.torch;
+
+namespace Qdm.Metrics;
+
+/// <summary>CIFAR-10 binary batches: records of 1 label byte + 3,072 bytes (R, G, B planes, 32×32 row-major).</summary>
+public sealed class CifarBinaryImages : IImageSource
+{
+    private const int RecordBytes = 1 + 3 * 32 * 32;
+    private readonly Tensor images;
+
+    public CifarBinaryImages(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length == 0 || bytes.Length % RecordBytes != 0)
+            throw new QdmInputException($"{path}: {bytes.Length} bytes is not a whole number of CIFAR-10 records ({RecordBytes} bytes each).");
+        long n = bytes.Length / RecordBytes;
+        using var records = tensor(bytes, new long[] { n, RecordBytes }, ScalarType.Byte);
+        images = records[.., 1..].reshape(n, 3, 32, 32).permute(0, 2, 3, 1).contiguous();   // planes → NHWC
+        Description = $"{path} ({n} CIFAR-10 records)";
+    }
+
+    public string Description { get; }
+    public long Count => images.shape[0];
+    public IEnumerable<Tensor> Batches(int batchSize) => TensorImages.Slices(images, batchSize);
+}
+
+/// <summary>MNIST idx3-ubyte images (optionally .gz), grey replicated to RGB (28×28×3).</summary>
+public sealed class MnistImages : IImageSource
+{
+    private readonly Tensor images;
+
+    public MnistImages(string path)
+    {
+        using var file = File.OpenRead(path);
+        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        var bytes = memory.ToArray();
+        int Int(int offset) => (bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3];
+        if (bytes.Length < 16 || Int(0) != 2051) throw new QdmInputException($"{path} is not an idx3-ubyte image file (magic 2051).");
+        int n = Int(4), h = Int(8), w = Int(12);
+        if (bytes.Length != 16 + (long)n * h * w) throw new QdmInputException($"{path}: expected {n}×{h}×{w} pixels, the file is truncated.");
+        using var grey = tensor(bytes[16..], new long[] { n, h, w, 1 }, ScalarType.Byte);
+        images = grey.expand(n, h, w, 3).contiguous();
+        Description = $"{path} ({n} MNIST digits as RGB)";
+    }
+
+    public string Description { get; }
+    public long Count => images.shape[0];
+    public IEnumerable<Tensor> Batches(int batchSize) => TensorImages.Slices(images, batchSize);
+}
+
+/// <summary>Images inside a .tar.gz (e.g. cifar10-jpeg-q75.tar.gz), optionally those under a prefix ("train/"), in name order.</summary>
+public sealed class TarImages : IImageSource
+{
+    private readonly List<(string Name, byte[] Data)> entries = new();
+
+    public TarImages(string path, string prefix)
+    {
+        using var file = File.OpenRead(path);
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var tar = new TarReader(gzip);
+        while (tar.GetNextEntry() is { } entry)
+        {
+            var name = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
+            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
+            if (!name.StartsWith(prefix, StringComparison.Ordinal) || !IsImage(name)) continue;
+            using var data = new MemoryStream();
+            entry.DataStream.CopyTo(data);
+            entries.Add((name, data.ToArray()));
+        }
+        if (entries.Count == 0) throw new QdmInputException($"{path} holds no images under '{prefix}'.");
+        entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        Description = $"{path}:{prefix} ({entries.Count} images)";
+    }
+
+    public string Description { get; }
+    public long Count => entries.Count;
+
+    public IEnumerable<Tensor> Batches(int batchSize)
+    {
+        for (int start = 0; start < entries.Count; start += batchSize)
+            yield return stack(entries.Skip(start).Take(batchSize).Select(e => Decode(e.Name, e.Data)).ToArray());
+    }
+
+    private static bool IsImage(string name) =>
+        name.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase) ||
+        name.EndsWith(".png", StringComparison.OrdinalIgnoreCase);
+
+    private static Tensor Decode(string name, byte[] data)
+    {
+        var image = ImageResult.FromMemory(data, ColorComponents.RedGreenBlue);
+        return tensor(image.Data, new long[] { image.Height, image.Width, 3 }, ScalarType.Byte);
+    }
+}
+
+/// <summary>Images already in memory (N×H×W×3 uint8), e.g. generated test sets.</summary>
+public sealed class TensorImages(Tensor images, string description = "images in memory") : IImageSource
+{
+    public string Description => description;
+    public long Count => images.shape[0];
+    public IEnumerable<Tensor> Batches(int batchSize) => Slices(images, batchSize);
+
+    public static IEnumerable<Tensor> Slices(Tensor images, int batchSize)
+    {
+        for (long start = 0; start < images.shape[0]; start += batchSize)
+            yield return images[TensorIndex.Slice(start, Math.Min(start + batchSize, images.shape[0]))];
+    }
+}
+
+/// <summary>The first N images of another source.</summary>
+public sealed class FirstImages(IImageSource source, long count) : IImageSource
+{
+    public string Description => $"first {Count} of {source.Description}";
+    public long Count => Math.Min(count, source.Count);
+
+    public IEnumerable<Tensor> Batches(int batchSize)
+    {
+        long left = Count;
+        foreach (var batch in source.Batches(batchSize))
+        {
+            if (left <= 0) yield break;
+            yield return batch.shape[0] <= left ? batch : batch[..(int)left];
+            left -= batch.shape[0];
+        }
+    }
+}
