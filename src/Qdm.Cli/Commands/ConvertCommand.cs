@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using Qdm.IO;
-using Qdm.Models.Checkpoints;
+using Qdm.Checkpoints;
 using Spectre.Console;
 using static TorchSharp.torch;
 

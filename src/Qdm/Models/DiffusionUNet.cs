@@ -1,3 +1,4 @@
+using Qdm.Nn;
 using static TorchSharp.torch;
 
 namespace Qdm.Models;

@@ -1,4 +1,4 @@
-using Qdm.Models.Checkpoints;
+using Qdm.Checkpoints;
 using Qdm.Models.Ddpm;
 using Qdm.Models.Iddpm;
 

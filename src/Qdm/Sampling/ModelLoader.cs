@@ -1,6 +1,6 @@
 using Qdm.Diffusion;
 using Qdm.Models;
-using Qdm.Models.Checkpoints;
+using Qdm.Checkpoints;
 using Qdm.Models.Ddpm;
 using Qdm.Models.Iddpm;
 

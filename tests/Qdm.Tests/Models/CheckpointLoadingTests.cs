@@ -1,7 +1,7 @@
 using System.Collections;
 using Qdm.IO;
 using Qdm.Models;
-using Qdm.Models.Checkpoints;
+using Qdm.Checkpoints;
 using Qdm.Models.Ddpm;
 using Qdm.Models.Iddpm;
 using Qdm.Tests.Support;

@@ -1,6 +1,6 @@
 using Qdm.IO;
 using Qdm.Models;
-using Qdm.Models.Checkpoints;
+using Qdm.Checkpoints;
 using Qdm.Models.Ddpm;
 using Qdm.Tests.Support;
 using static TorchSharp.torch;

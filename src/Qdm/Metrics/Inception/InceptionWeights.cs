@@ -1,4 +1,4 @@
-using Qdm.Models.Checkpoints;
+using Qdm.Checkpoints;
 
 namespace Qdm.Metrics.Inception;
 

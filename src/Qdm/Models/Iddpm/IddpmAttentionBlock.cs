@@ -1,3 +1,4 @@
+using Qdm.Nn;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 

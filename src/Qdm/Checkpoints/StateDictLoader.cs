@@ -1,7 +1,7 @@
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace Qdm.Models.Checkpoints;
+namespace Qdm.Checkpoints;
 
 /// <summary>Copies a state dict into a model with strict name and shape checks.</summary>
 public static class StateDictLoader

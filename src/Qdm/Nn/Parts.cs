@@ -2,7 +2,7 @@ using TorchSharp.Utils;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace Qdm.Models;
+namespace Qdm.Nn;
 
 /// <summary>
 /// A module whose children are looked up by name at every forward, so a child can be swapped for a wrapper

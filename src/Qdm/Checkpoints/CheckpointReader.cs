@@ -3,7 +3,7 @@ using Qdm.IO;
 
 using static TorchSharp.torch;
 
-namespace Qdm.Models.Checkpoints;
+namespace Qdm.Checkpoints;
 
 /// <summary>A state dict read from a file, with a note of where in the file it was found.</summary>
 public sealed record StateDict(Dictionary<string, Tensor> Tensors, string Source);

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using static TorchSharp.torch;
 
-namespace Qdm.Models.Checkpoints;
+namespace Qdm.Checkpoints;
 
 /// <summary>
 /// diffusers `UNet2DModel` checkpoints of the DDPM architecture (e.g. google/ddpm-cifar10-32) renamed to the ddim names
