@@ -3,12 +3,8 @@ using Qdm.Tests.Support;
 
 namespace Qdm.Tests.Cli;
 
-public class CliTests : IDisposable
+public class CliTests : TempFolder
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("qdm-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(dir, recursive: true);
-
     [Fact]
     public void Missing_model_file_is_one_clear_line_and_exit_code_2()
     {

@@ -3,12 +3,8 @@ using Qdm.Tests.Support;
 
 namespace Qdm.Tests.Cli;
 
-public class MetricsCliTests : IDisposable
+public class MetricsCliTests : TempFolder
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("qdm-metrics-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(dir, recursive: true);
-
     [Fact]
     public void Eval_without_inception_weights_says_where_to_get_them()
     {

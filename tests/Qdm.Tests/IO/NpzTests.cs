@@ -6,12 +6,8 @@ using static TorchSharp.torch;
 
 namespace Qdm.Tests.IO;
 
-public class NpzTests : IDisposable
+public class NpzTests : TempFolder
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("qdm-npz-").FullName;
-
-    public void Dispose() => Directory.Delete(dir, recursive: true);
-
     [Fact]
     public void Written_arrays_have_numpys_npy_header_and_read_back_exactly()
     {

@@ -11,12 +11,8 @@ using static TorchSharp.torch;
 
 namespace Qdm.Tests.Models;
 
-public class CheckpointLoadingTests : IDisposable
+public class CheckpointLoadingTests : TempFolder
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("qdm-ckpt-").FullName;
-
-    public void Dispose() => Directory.Delete(dir, recursive: true);
-
     internal static readonly DdpmUNetConfig TinyDdpm = new() { Ch = 32, ChMult = new[] { 1, 2 }, NumResBlocks = 1, AttnResolutions = new[] { 8 }, Resolution = 16 };
     internal static readonly IddpmUNetConfig TinyIddpm = new()
     {

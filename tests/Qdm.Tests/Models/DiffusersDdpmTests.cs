@@ -8,12 +8,8 @@ using static TorchSharp.torch;
 namespace Qdm.Tests.Models;
 
 /// <summary>diffusers UNet2DModel names (table in ../shared/facts/diffusers-ddpm-mapping.md) load into the DDPM U-Net.</summary>
-public class DiffusersDdpmTests : IDisposable
+public class DiffusersDdpmTests : TempFolder
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("qdm-diffusers-").FullName;
-
-    public void Dispose() => Directory.Delete(dir, recursive: true);
-
     /// <summary>ddim name → diffusers name, written from the facts table (old attention names when oldNames).</summary>
     private static string ToDiffusers(string key, int levels, bool oldNames)
     {

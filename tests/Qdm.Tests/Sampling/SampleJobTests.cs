@@ -8,12 +8,8 @@ using static TorchSharp.torch;
 
 namespace Qdm.Tests.Sampling;
 
-public class SampleJobTests : IDisposable
+public class SampleJobTests : TempFolder
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("qdm-sample-").FullName;
-
-    public void Dispose() => Directory.Delete(dir, recursive: true);
-
     private static DiffusionModel TinyModel()
     {
         var network = ModelFactory.Create(CheckpointLoadingTests.TinyDdpm);
