@@ -1,0 +1,118 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Qdm.Quant;
+
+/// <summary>
+/// Uniform affine fake quantizer for one tensor (a weight or an activation), per tensor or per output channel.
+/// States: pass-through until calibrated; observing inside an <see cref="Observation"/>; then quantizing with fixed
+/// (or LSQ-learnable) Δ and z. Using an uncalibrated, enabled quantizer throws: nothing is initialised lazily.
+/// </summary>
+public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
+{
+    private const int ReservoirSize = 1 << 18;
+    private Observation? observation;
+    private Tensor? observedMin, observedMax, reservoir;
+    private Tensor? zeroPoint;
+    private TorchSharp.Modules.Parameter? delta;
+    private readonly Generator sampler = new(12345);
+
+    public QuantizerSpec Spec { get; }
+    /// <summary>Where in the model this quantizer sits (for messages and reports).</summary>
+    public string Label { get; set; }
+    /// <summary>False: the quantizer passes its input through bit for bit.</summary>
+    public bool Enabled { get; set; } = true;
+    public bool IsCalibrated => delta is not null;
+    public List<RangeSample> RangeHistory { get; } = new();
+
+    public UniformQuantizer(QuantizerSpec spec, string label) : base(nameof(UniformQuantizer))
+    {
+        Spec = spec.Validated();
+        Label = label;
+    }
+
+    public Tensor Delta => delta ?? throw NotCalibrated();
+    public Tensor ZeroPoint => zeroPoint ?? throw NotCalibrated();
+
+    /// <summary>Sets Δ and z from a known tensor (weights).</summary>
+    public void CalibrateFrom(Tensor x)
+    {
+        var (d, z) = RangeEstimation.Estimate(x, Spec);
+        SetRange(d, z);
+    }
+
+    public void SetRange(Tensor newDelta, Tensor newZeroPoint)
+    {
+        using var _ = no_grad();
+        var d = newDelta.detach().to(ScalarType.Float32).flatten().clone();
+        delta = new TorchSharp.Modules.Parameter(d, requires_grad: Spec.LearnableStep);
+        zeroPoint = newZeroPoint.detach().to(ScalarType.Float32).flatten().clone();
+        register_parameter_or_replace("delta", delta);
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        if (!Enabled || Spec.PassThrough) return x.alias();
+        if (observation is { IsOpen: true })
+        {
+            Observe(x);
+            return x.alias();
+        }
+        if (delta is null) throw NotCalibrated();
+        var shape = Spec.PerChannel ? new long[] { -1 }.Concat(Enumerable.Repeat(1L, (int)x.dim() - 1)).ToArray() : new long[] { 1 };
+        Tensor step = delta.reshape(shape);
+        if (Spec.LearnableStep && step.requires_grad)
+            step = FakeQuant.GradScale(step, 1.0 / Math.Sqrt(x.numel() / Math.Max(1, delta.numel()) * Spec.QMax));   // LSQ g = 1/√(N·Q_p)
+        return FakeQuant.Apply(x, step, zeroPoint!.reshape(shape), Spec.QMin, Spec.QMax);
+    }
+
+    internal void BeginObservation(Observation scope)
+    {
+        if (Spec.PerChannel) throw new InvalidOperationException($"{Label}: per-channel quantizers are calibrated from weights, not observed.");
+        observation = scope;
+        scope.Enlist(this);
+    }
+
+    private void Observe(Tensor x)
+    {
+        using var _ = no_grad();
+        using var flat = x.detach().flatten().to(ScalarType.Float32);
+        float min = flat.min().item<float>(), max = flat.max().item<float>();
+        RangeHistory.Add(new RangeSample(observation!.Timestep, min, max));
+        observedMin = observedMin is null ? tensor(new[] { min }) : minimum(observedMin, tensor(new[] { min }));
+        observedMax = observedMax is null ? tensor(new[] { max }) : maximum(observedMax, tensor(new[] { max }));
+        if (Spec.Range == RangeMethod.MinMax) return;
+        // Keep a bounded uniform sample of the values for percentile / MSE initialisation.
+        var take = flat.numel() <= ReservoirSize / 4 ? flat.clone()
+            : flat.index_select(0, randint(0, flat.numel(), new long[] { ReservoirSize / 4 }, generator: sampler));
+        reservoir = reservoir is null ? take : cat(new[] { reservoir, take }, 0);
+        if (reservoir.numel() > ReservoirSize)
+            reservoir = reservoir.index_select(0, randperm(reservoir.numel(), generator: sampler)[..ReservoirSize]);
+    }
+
+    internal void EndObservation(Observation scope)
+    {
+        if (!ReferenceEquals(observation, scope)) return;
+        observation = null;
+        if (observedMin is null)
+            throw new InvalidOperationException($"{Label}: the calibration data never reached this quantizer.");
+        var (d, z) = Spec.Range switch
+        {
+            RangeMethod.MinMax => RangeEstimation.ScaleAndZeroPoint(observedMin, observedMax!, Spec),
+            RangeMethod.Percentile => RangeEstimation.Estimate(reservoir!, Spec),
+            // The search keeps the exact extremes as its widest candidate and measures the error on the sample.
+            _ => RangeEstimation.Estimate(cat(new[] { reservoir!, observedMin, observedMax! }, 0), Spec),
+        };
+        SetRange(d, z);
+        reservoir = null;
+    }
+
+    private void register_parameter_or_replace(string name, TorchSharp.Modules.Parameter p)
+    {
+        if (named_parameters(recurse: false).Any(n => n.name == name)) ConditionallyRegisterParameter(name, p);
+        else register_parameter(name, p);
+    }
+
+    private InvalidOperationException NotCalibrated() =>
+        new($"{Label}: quantizer used before calibration (open an Observation, or calibrate it from its weight).");
+}
