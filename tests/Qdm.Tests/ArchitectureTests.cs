@@ -14,6 +14,8 @@ public partial class ArchitectureTests
         ["Checkpoints"] = new[] { "IO" },
         ["Models"] = new[] { "Nn", "Checkpoints", "IO" },
         ["Metrics"] = new[] { "Nn", "Checkpoints", "IO" },
+        ["Quant"] = Array.Empty<string>(),
+        ["Placement"] = new[] { "Quant", "Models", "Nn" },
         ["Sampling"] = new[] { "Models", "Diffusion", "Checkpoints", "IO" },
     };
 
@@ -35,6 +37,6 @@ public partial class ArchitectureTests
         Assert.True(violations.Count == 0, string.Join("\n", violations.Distinct()));
     }
 
-    [GeneratedRegex(@"\bQdm\.(IO|Nn|Diffusion|Checkpoints|Models|Metrics|Sampling)\b")]
+    [GeneratedRegex(@"\bQdm\.(IO|Nn|Diffusion|Checkpoints|Models|Metrics|Sampling|Quant|Placement)\b")]
     private static partial Regex QdmReference();
 }

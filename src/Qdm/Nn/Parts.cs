@@ -91,3 +91,14 @@ internal static class Layers
 
     public static Module<Tensor, Tensor> Norm(long channels, double eps) => GroupNorm(32, channels, eps: eps, affine: true);
 }
+
+/// <summary>
+/// A named point inside a block where a tensor can be observed or quantized (attention operands, the time-embedding
+/// output). Identity in the plain model: it adds no parameters and returns its input unchanged.
+/// </summary>
+public sealed class Slot : Module<Tensor, Tensor>
+{
+    public Slot() : base(nameof(Slot)) { }
+
+    public override Tensor forward(Tensor x) => x;
+}

@@ -38,27 +38,33 @@ public static class RangeEstimation
 
     /// <summary>
     /// BRECQ / QDrop "mse" initialisation: for i = 0..S−1 try the range (min, max)·(1 − 0.01·i) and keep, per slice,
-    /// the one with the least mean |x − x̂|^p. Vectorised over slices; one pass over the tensor per candidate.
+    /// the one with the least mean |x − x̂|^p. Candidates are evaluated in groups stacked on a leading axis
+    /// ([G, C, N], at most ~16M values at once), so the op count does not grow with S.
     /// </summary>
     public static (Tensor Delta, Tensor ZeroPoint) MseSearch(Tensor x, QuantizerSpec spec)
     {
         using var scope = NewDisposeScope();
         var data = x.detach();
         var (min, max) = MinMax(data, spec.PerChannel);
-        var flat = spec.PerChannel ? data.flatten(1) : data.reshape(1, -1);
+        var flat = spec.PerChannel ? data.flatten(1) : data.reshape(1, -1);                 // [C, N]
+        int steps = Math.Min(spec.SearchSteps, 100);
+        int group = (int)Math.Clamp(16_000_000 / Math.Max(1, flat.numel()), 1, steps);
         Tensor? bestDelta = null, bestZero = null, bestError = null;
-        for (int i = 0; i < spec.SearchSteps; i++)
+        for (int first = 0; first < steps; first += group)
         {
-            double shrink = 1 - 0.01 * i;
-            if (shrink <= 0) break;
-            var (delta, zero) = ScaleAndZeroPoint(min * shrink, max * shrink, spec);
-            var q = FakeQuant.Apply(flat, delta.unsqueeze(1), zero.unsqueeze(1), spec.QMin, spec.QMax);
-            var error = (flat - q).abs().pow(spec.LpNorm).mean(new long[] { 1 });
-            if (bestError is null) { bestDelta = delta; bestZero = zero; bestError = error; continue; }
-            var better = error < bestError;
-            bestDelta = where(better, delta, bestDelta!);
-            bestZero = where(better, zero, bestZero!);
-            bestError = where(better, error, bestError);
+            int count = Math.Min(group, steps - first);
+            var shrink = (1 - 0.01 * arange(first, first + count, dtype: ScalarType.Float32)).unsqueeze(1);   // [G, 1]
+            var (delta, zero) = ScaleAndZeroPoint(min.unsqueeze(0) * shrink, max.unsqueeze(0) * shrink, spec);  // [G, C]
+            var q = FakeQuant.Apply(flat.unsqueeze(0), delta.unsqueeze(2), zero.unsqueeze(2), spec.QMin, spec.QMax);
+            var error = (flat.unsqueeze(0) - q).abs_().pow_(spec.LpNorm).mean(new long[] { 2 });            // [G, C]
+            var (groupError, index) = error.min(0);                                                          // best per slice
+            var groupDelta = delta.gather(0, index.unsqueeze(0)).squeeze(0);
+            var groupZero = zero.gather(0, index.unsqueeze(0)).squeeze(0);
+            if (bestError is null) { (bestDelta, bestZero, bestError) = (groupDelta, groupZero, groupError); continue; }
+            var better = groupError < bestError;   // strict: ties keep the wider (earlier) range, as the sequential search does
+            bestDelta = where(better, groupDelta, bestDelta!);
+            bestZero = where(better, groupZero, bestZero!);
+            bestError = where(better, groupError, bestError);
         }
         return (bestDelta!.MoveToOuterDisposeScope(), bestZero!.MoveToOuterDisposeScope());
     }

@@ -12,7 +12,8 @@ public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
 {
     private const int ReservoirSize = 1 << 18;
     private Observation? observation;
-    private Tensor? observedMin, observedMax, reservoir;
+    private float? observedMin, observedMax;
+    private Tensor? reservoir;   // kept outside every dispose scope: it lives across forward calls
     private Tensor? zeroPoint;
     private TorchSharp.Modules.Parameter? delta;
     private readonly Generator sampler = new(12345);
@@ -44,9 +45,10 @@ public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
     public void SetRange(Tensor newDelta, Tensor newZeroPoint)
     {
         using var _ = no_grad();
-        var d = newDelta.detach().to(ScalarType.Float32).flatten().clone();
+        var d = newDelta.detach().to(ScalarType.Float32).flatten().clone().DetachFromDisposeScope();
         delta = new TorchSharp.Modules.Parameter(d, requires_grad: Spec.LearnableStep);
-        zeroPoint = newZeroPoint.detach().to(ScalarType.Float32).flatten().clone();
+        delta.DetachFromDisposeScope();
+        zeroPoint = newZeroPoint.detach().to(ScalarType.Float32).flatten().clone().DetachFromDisposeScope();
         register_parameter_or_replace("delta", delta);
     }
 
@@ -79,15 +81,18 @@ public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
         using var flat = x.detach().flatten().to(ScalarType.Float32);
         float min = flat.min().item<float>(), max = flat.max().item<float>();
         RangeHistory.Add(new RangeSample(observation!.Timestep, min, max));
-        observedMin = observedMin is null ? tensor(new[] { min }) : minimum(observedMin, tensor(new[] { min }));
-        observedMax = observedMax is null ? tensor(new[] { max }) : maximum(observedMax, tensor(new[] { max }));
+        observedMin = Math.Min(observedMin ?? min, min);
+        observedMax = Math.Max(observedMax ?? max, max);
         if (Spec.Range == RangeMethod.MinMax) return;
         // Keep a bounded uniform sample of the values for percentile / MSE initialisation.
+        using var scope = NewDisposeScope();
         var take = flat.numel() <= ReservoirSize / 4 ? flat.clone()
             : flat.index_select(0, randint(0, flat.numel(), new long[] { ReservoirSize / 4 }, generator: sampler));
-        reservoir = reservoir is null ? take : cat(new[] { reservoir, take }, 0);
-        if (reservoir.numel() > ReservoirSize)
-            reservoir = reservoir.index_select(0, randperm(reservoir.numel(), generator: sampler)[..ReservoirSize]);
+        var merged = reservoir is null ? take : cat(new[] { reservoir, take }, 0);
+        if (merged.numel() > ReservoirSize)
+            merged = merged.index_select(0, randperm(merged.numel(), generator: sampler)[..ReservoirSize]);
+        reservoir?.Dispose();
+        reservoir = merged.DetachFromDisposeScope();
     }
 
     internal void EndObservation(Observation scope)
@@ -96,14 +101,17 @@ public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
         observation = null;
         if (observedMin is null)
             throw new InvalidOperationException($"{Label}: the calibration data never reached this quantizer.");
+        using var tensors = NewDisposeScope();
+        var (lo, hi) = (tensor(new[] { observedMin.Value }), tensor(new[] { observedMax!.Value }));
         var (d, z) = Spec.Range switch
         {
-            RangeMethod.MinMax => RangeEstimation.ScaleAndZeroPoint(observedMin, observedMax!, Spec),
+            RangeMethod.MinMax => RangeEstimation.ScaleAndZeroPoint(lo, hi, Spec),
             RangeMethod.Percentile => RangeEstimation.Estimate(reservoir!, Spec),
             // The search keeps the exact extremes as its widest candidate and measures the error on the sample.
-            _ => RangeEstimation.Estimate(cat(new[] { reservoir!, observedMin, observedMax! }, 0), Spec),
+            _ => RangeEstimation.Estimate(cat(new[] { reservoir!, lo, hi }, 0), Spec),
         };
         SetRange(d, z);
+        reservoir?.Dispose();
         reservoir = null;
     }
 

@@ -55,6 +55,7 @@ public sealed class DdpmUNet : DiffusionUNet
             for (int i = 0; i <= config.NumResBlocks; i++)
             {
                 if (i == config.NumResBlocks) skipIn = ch * inChMult[level];
+                SkipSplits[$"up.{level}.block.{i}.nin_shortcut"] = blockIn;   // cat([h, skip]): h comes first
                 blocks.Add(new DdpmResnetBlock(blockIn + skipIn, blockOut, tembCh));
                 blockIn = blockOut;
                 if (config.AttnResolutions.Contains(resolution)) attns.Add(new DdpmAttnBlock(blockIn));
@@ -67,6 +68,21 @@ public sealed class DdpmUNet : DiffusionUNet
         Add("norm_out", Layers.Norm(blockIn, NormEps));
         Add("conv_out", Layers.Conv(blockIn, config.OutCh, 3, padding: 1));
     }
+
+    protected override LayerRole RoleOf(string path) => path switch
+    {
+        "conv_in" => LayerRole.First,
+        "conv_out" => LayerRole.Last,
+        _ when path.StartsWith("temb.dense.") => LayerRole.TimeEmbedding,
+        _ when path.EndsWith(".temb_proj") => LayerRole.TimeProjection,
+        _ when path.EndsWith(".nin_shortcut") => SkipSplits.ContainsKey(path) ? LayerRole.SkipShortcut : LayerRole.Shortcut,
+        _ when path.EndsWith(".downsample.conv") => LayerRole.Downsample,
+        _ when path.EndsWith(".upsample.conv") => LayerRole.Upsample,
+        _ when path.EndsWith(".proj_out") => LayerRole.AttentionOutput,
+        _ when path.EndsWith(".q") || path.EndsWith(".k") || path.EndsWith(".v") => LayerRole.AttentionProjection,
+        _ when path.EndsWith(".conv1") || path.EndsWith(".conv2") => LayerRole.ResidualConv,
+        _ => throw new InvalidOperationException($"no role for DDPM layer '{path}'"),
+    };
 
     public override Tensor forward(Tensor x, Tensor t)
     {

@@ -17,6 +17,7 @@ public sealed class IddpmAttentionBlock : TensorPart
         Add("norm", Layers.Norm(channels, IddpmResBlock.NormEps));
         Add("qkv", Layers.Conv1x1D(channels, 3 * channels));
         Add("proj_out", Layers.Conv1x1D(channels, channels));
+        foreach (var slot in new[] { "q_act", "k_act", "w_act", "v_act" }) Add(slot, new Slot());
     }
 
     public override Tensor forward(Tensor x)
@@ -29,9 +30,11 @@ public sealed class IddpmAttentionBlock : TensorPart
         long ch = packed.shape[1] / 3;
         var parts = packed.split(ch, 1);                                                  // q, k, v: [B·heads, Ch, T]
         double scale = 1 / Math.Sqrt(Math.Sqrt(ch));                                      // q and k each scaled by Ch^(-1/4)
-        var weight = bmm((parts[0] * scale).transpose(1, 2), parts[1] * scale);           // [B·heads, T, S]
-        weight = F.softmax(weight, -1);
-        var attended = bmm(parts[2], weight.transpose(1, 2)).reshape(b, c, tokens);       // a[c,t] = Σ_s w[t,s] v[c,s]
+        var q = Layer("q_act").call(parts[0] * scale);
+        var k = Layer("k_act").call(parts[1] * scale);
+        var weight = bmm(q.transpose(1, 2), k);                                           // [B·heads, T, S]
+        weight = Layer("w_act").call(F.softmax(weight, -1));
+        var attended = bmm(Layer("v_act").call(parts[2]), weight.transpose(1, 2)).reshape(b, c, tokens);   // a[c,t] = Σ_s w[t,s] v[c,s]
         return (flat + Layer("proj_out").call(attended)).reshape(x.shape).MoveToOuterDisposeScope();
     }
 }

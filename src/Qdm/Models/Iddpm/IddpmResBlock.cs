@@ -23,6 +23,7 @@ public sealed class IddpmResBlock : EmbeddedPart
         var outLayers = Add("out_layers", new Part("out_layers"));
         outLayers.Add("0", Layers.Norm(outChannels, NormEps));
         outLayers.Add("3", Layers.Conv(outChannels, outChannels, 3, padding: 1));
+        if (useScaleShiftNorm) Add("emb_act", new Slot());   // [scale | shift]: one quantizer, or two with DI2N's split
         hasSkipConv = channels != outChannels;
         if (hasSkipConv) Add("skip_connection", Layers.Conv(channels, outChannels, 1));
     }
@@ -36,7 +37,7 @@ public sealed class IddpmResBlock : EmbeddedPart
         var embOut = Child<Part>("emb_layers").Layer("1").call(F.silu(emb))[.., .., TensorIndex.None, TensorIndex.None];   // [B, C or 2C, 1, 1]
         if (useScaleShiftNorm)
         {
-            var halves = embOut.chunk(2, 1);                                   // scale, shift
+            var halves = Layer("emb_act").call(embOut).chunk(2, 1);           // scale, shift
             h = outLayers.Layer("0").call(h) * (halves[0] + 1) + halves[1];   // norm(h)·(1 + scale) + shift
         }
         else

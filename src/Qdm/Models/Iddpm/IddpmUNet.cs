@@ -56,6 +56,7 @@ public sealed class IddpmUNet : DiffusionUNet
         {
             for (int i = 0; i <= config.NumResBlocks; i++)
             {
+                SkipSplits[$"output_blocks.{outputs.Count}.0.skip_connection"] = ch;   // th.cat([h, hs.pop()]): h comes first
                 var layers = new List<Module> { new IddpmResBlock(ch + skipChannels.Pop(), ted, mc * config.ChannelMult[level], config.UseScaleShiftNorm) };
                 ch = mc * config.ChannelMult[level];
                 if (config.AttentionDs.Contains(ds)) layers.Add(new IddpmAttentionBlock(ch, config.HeadsUpsample));
@@ -69,6 +70,21 @@ public sealed class IddpmUNet : DiffusionUNet
         outLayers.Add("0", Layers.Norm(ch, IddpmResBlock.NormEps));
         outLayers.Add("2", Layers.Conv(mc, config.OutChannelsCount, 3, padding: 1));
     }
+
+    protected override LayerRole RoleOf(string path) => path switch
+    {
+        "input_blocks.0.0" => LayerRole.First,
+        "out.2" => LayerRole.Last,
+        _ when path.StartsWith("time_embed.") => LayerRole.TimeEmbedding,
+        _ when path.EndsWith(".emb_layers.1") => LayerRole.TimeProjection,
+        _ when path.EndsWith(".skip_connection") => SkipSplits.ContainsKey(path) ? LayerRole.SkipShortcut : LayerRole.Shortcut,
+        _ when path.EndsWith(".op") => LayerRole.Downsample,
+        _ when path.EndsWith(".conv") => LayerRole.Upsample,
+        _ when path.EndsWith(".qkv") => LayerRole.AttentionProjection,
+        _ when path.EndsWith(".proj_out") => LayerRole.AttentionOutput,
+        _ when path.EndsWith(".in_layers.2") || path.EndsWith(".out_layers.3") => LayerRole.ResidualConv,
+        _ => throw new InvalidOperationException($"no role for improved-diffusion layer '{path}'"),
+    };
 
     public override Tensor forward(Tensor x, Tensor t)
     {
