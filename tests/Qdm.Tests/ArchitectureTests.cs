@@ -17,6 +17,7 @@ public partial class ArchitectureTests
         ["Quant"] = Array.Empty<string>(),
         ["Placement"] = new[] { "Quant", "Models", "Nn" },
         ["Sampling"] = new[] { "Models", "Diffusion", "Checkpoints", "IO" },
+        ["Calibration"] = new[] { "Sampling", "Diffusion", "Models", "IO" },
     };
 
     [Fact]
@@ -37,6 +38,6 @@ public partial class ArchitectureTests
         Assert.True(violations.Count == 0, string.Join("\n", violations.Distinct()));
     }
 
-    [GeneratedRegex(@"\bQdm\.(IO|Nn|Diffusion|Checkpoints|Models|Metrics|Sampling|Quant|Placement)\b")]
+    [GeneratedRegex(@"\bQdm\.(IO|Nn|Diffusion|Checkpoints|Models|Metrics|Sampling|Quant|Placement|Calibration)\b")]
     private static partial Regex QdmReference();
 }

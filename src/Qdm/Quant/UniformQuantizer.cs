@@ -25,6 +25,8 @@ public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
     public bool Enabled { get; set; } = true;
     public bool IsCalibrated => delta is not null;
     public List<RangeSample> RangeHistory { get; } = new();
+    /// <summary>When set, every quantizing forward adds its squared error here (for reports).</summary>
+    public ErrorProbe? Probe { get; set; }
 
     public UniformQuantizer(QuantizerSpec spec, string label) : base(nameof(UniformQuantizer))
     {
@@ -65,7 +67,9 @@ public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
         Tensor step = delta.reshape(shape);
         if (Spec.LearnableStep && step.requires_grad)
             step = FakeQuant.GradScale(step, 1.0 / Math.Sqrt(x.numel() / Math.Max(1, delta.numel()) * Spec.QMax));   // LSQ g = 1/√(N·Q_p)
-        return FakeQuant.Apply(x, step, zeroPoint!.reshape(shape), Spec.QMin, Spec.QMax);
+        var y = FakeQuant.Apply(x, step, zeroPoint!.reshape(shape), Spec.QMin, Spec.QMax);
+        Probe?.Add(x, y);
+        return y;
     }
 
     internal void BeginObservation(Observation scope)

@@ -1,0 +1,35 @@
+using System.CommandLine;
+using Qdm.Placement;
+
+namespace Qdm.Cli;
+
+/// <summary>Options that choose a placement and its bit widths.</summary>
+public sealed class PlacementOptions
+{
+    public Option<PlacementKind> Placement { get; } = new("--placement") { Description = "full (DI2N order) or ptq4dm.", DefaultValueFactory = _ => PlacementKind.Full };
+    public Option<int> WeightBits { get; } = new("--w-bits") { Description = "Weight bits (2–8, 16 = off).", DefaultValueFactory = _ => 8 };
+    public Option<int> ActivationBits { get; } = new("--a-bits") { Description = "Activation bits (2–8, 16 = off).", DefaultValueFactory = _ => 8 };
+    public Option<int?> AttentionBits { get; } = new("--attn-bits") { Description = "Bits of the softmax output (default: --a-bits)." };
+    public Option<bool> SplitTimeEmbedding { get; } = new("--split-temb") { Description = "Separate quantizers for the scale and shift halves (scale-shift models)." };
+    public Option<bool> NoSplitSkip { get; } = new("--no-split-skip") { Description = "One quantizer for the decoder skip concat instead of two." };
+    public Option<EdgeLayers> Edge { get; } = new("--edge") { Description = "First/last conv: eightbit, fullprecision or same.", DefaultValueFactory = _ => EdgeLayers.EightBit };
+    public Option<string[]> Exclude { get; } = new("--exclude") { Description = "Regular expressions of module paths to leave in full precision.", AllowMultipleArgumentsPerToken = true };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Placement, WeightBits, ActivationBits, AttentionBits, SplitTimeEmbedding, NoSplitSkip, Edge, Exclude })
+            command.Options.Add(option);
+    }
+
+    public PlacementConfig Build(ParseResult result) => new PlacementConfig
+    {
+        Kind = result.GetValue(Placement),
+        WeightBits = result.GetValue(WeightBits),
+        ActivationBits = result.GetValue(ActivationBits),
+        AttentionBits = result.GetValue(AttentionBits),
+        SplitTimeEmbedding = result.GetValue(SplitTimeEmbedding),
+        SplitSkip = !result.GetValue(NoSplitSkip),
+        EdgeLayers = result.GetValue(Edge),
+        Exclude = result.GetValue(Exclude) ?? Array.Empty<string>(),
+    }.Validated();
+}
