@@ -89,7 +89,17 @@ internal static class Layers
 
     public static Module<Tensor, Tensor> Dense(long inFeatures, long outFeatures) => Linear(inFeatures, outFeatures);
 
-    public static Module<Tensor, Tensor> Norm(long channels, double eps) => GroupNorm(32, channels, eps: eps, affine: true);
+    /// <summary>GroupNorm(32) with PyTorch's initial affine values (γ = 1, β = 0): TorchSharp 0.107 leaves them uninitialised.</summary>
+    public static Module<Tensor, Tensor> Norm(long channels, double eps)
+    {
+        var norm = GroupNorm(32, channels, eps: eps, affine: true);
+        using (no_grad())
+        {
+            norm.weight!.fill_(1);
+            norm.bias!.zero_();
+        }
+        return norm;
+    }
 }
 
 /// <summary>

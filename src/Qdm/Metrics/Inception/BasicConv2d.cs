@@ -13,7 +13,14 @@ public sealed class BasicConv2d : TensorPart
     {
         var pad = padding ?? (0, 0);
         Add("conv", Conv2d(inCh, outCh, kernel, stride: (stride, stride), padding: pad, bias: false));
-        Add("bn", BatchNorm2d(outCh, eps: 0.001));
+        var bn = Add("bn", BatchNorm2d(outCh, eps: 0.001));
+        using (no_grad())   // PyTorch's initial values; TorchSharp 0.107 may leave them uninitialised
+        {
+            bn.weight!.fill_(1);
+            bn.bias!.zero_();
+            bn.running_mean!.zero_();
+            bn.running_var!.fill_(1);
+        }
     }
 
     public BasicConv2d(long inCh, long outCh, long kernel, long padding = 0, long stride = 1)
