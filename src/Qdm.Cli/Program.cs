@@ -8,6 +8,8 @@ root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(StatsCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(ReferenceCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

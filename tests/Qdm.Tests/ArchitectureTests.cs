@@ -17,7 +17,7 @@ public partial class ArchitectureTests
         ["Quant"] = Array.Empty<string>(),
         ["Placement"] = new[] { "Quant", "Models", "Nn" },
         ["Sampling"] = new[] { "Models", "Diffusion", "Checkpoints", "IO" },
-        ["Calibration"] = new[] { "Sampling", "Diffusion", "Models", "IO" },
+        ["Calibration"] = new[] { "Sampling", "Diffusion", "Models", "IO", "Nn" },
     };
 
     [Fact]

@@ -27,6 +27,7 @@ public static class TrajectoryCollector
                 ts.AddRange(Enumerable.Repeat((long)step.Timestep, count));
                 modelTimes.AddRange(Enumerable.Repeat(step.ModelTime, count));
             }).Dispose();
+            Nn.NativeHeap.Trim();   // kept x_t clones sit between large freed temporaries
             progress?.Report(start + count);
         }
         return new CalibrationSet(cat(xs, 0), tensor(ts.ToArray()), tensor(modelTimes.ToArray()));

@@ -21,6 +21,27 @@ public sealed record EvaluationReport
 
 public static class Evaluation
 {
+    /// <summary>Two statistics files of one network (e.g. CIFAR-10 train vs test): FD, spatial FD, and KID / precision / recall from stored features.</summary>
+    public static EvaluationReport Compare(ReferenceStatistics a, ReferenceStatistics b, string pooledMetric, string spatialMetric)
+    {
+        if (a.Network != b.Network)
+            throw new QdmInputException($"statistics of different networks cannot be compared ('{a.Network}' vs '{b.Network}').");
+        (double, double)? pr = a.Features is null || b.Features is null ? null : PrecisionRecall.Compute(b.Features, a.Features);
+        return new EvaluationReport
+        {
+            Network = a.Network,
+            PooledMetric = pooledMetric,
+            SpatialMetric = spatialMetric,
+            Samples = a.Pooled.Count,
+            ReferenceCount = b.Pooled.Count,
+            Fd = FrechetDistance.Compute(a.Pooled, b.Pooled),
+            SpatialFd = a.Spatial is null || b.Spatial is null ? null : FrechetDistance.Compute(a.Spatial, b.Spatial),
+            Kid = a.Features is null || b.Features is null ? null : KernelInceptionDistance.Compute(a.Features, b.Features),
+            Precision = pr?.Item1,
+            Recall = pr?.Item2,
+        };
+    }
+
     public static EvaluationReport Evaluate(IFeatureNetwork network, FeatureSet samples, ReferenceStatistics reference)
     {
         if (reference.Network != "unknown" && reference.Network != samples.Network)

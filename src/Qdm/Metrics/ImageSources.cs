@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Qdm.Metrics;
 
-/// <summary>A set of uint8 RGB images delivered in batches (N×H×W×3).</summary>
+/// <summary>A set of uint8 RGB images delivered in batches (N×H×W×3); a consumer may dispose each batch once it is done with it.</summary>
 public interface IImageSource
 {
     string Description { get; }

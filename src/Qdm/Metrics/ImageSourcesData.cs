@@ -53,6 +53,44 @@ public sealed class MnistImages : IImageSource
     public IEnumerable<Tensor> Batches(int batchSize) => TensorImages.Slices(images, batchSize);
 }
 
+/// <summary>
+/// The JPEG versions, inside a CIFAR-10 JPEG archive (split/&lt;class&gt;/NNNN.jpg, NNNN = k-th image of its class in dataset
+/// order), of the records of an exact CIFAR-10 binary file that starts at the beginning of that split.
+/// </summary>
+public sealed class CifarJpegCounterparts : IImageSource
+{
+    public static readonly string[] ClassNames = { "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck" };
+    private readonly TarImages archive;
+    private readonly int[] order;
+
+    public CifarJpegCounterparts(string binaryPath, string archivePath, string split)
+    {
+        var bytes = File.ReadAllBytes(binaryPath);
+        const int record = 1 + 3 * 32 * 32;
+        var perClass = new int[10];
+        var names = new List<string>();
+        for (long offset = 0; offset + record <= bytes.Length; offset += record)
+        {
+            int label = bytes[offset];
+            names.Add($"{split}/{ClassNames[label]}/{perClass[label]++:D4}.jpg");
+        }
+        archive = new TarImages(archivePath, split + "/");
+        var index = archive.Names.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i);
+        order = names.Select(n => index.TryGetValue(n, out int i) ? i
+            : throw new QdmInputException($"{archivePath} lacks {n}, the JPEG of a record in {binaryPath}.")).ToArray();
+        Description = $"JPEG versions in {archivePath} of the {order.Length} records of {binaryPath}";
+    }
+
+    public string Description { get; }
+    public long Count => order.Length;
+
+    public IEnumerable<Tensor> Batches(int batchSize)
+    {
+        for (int start = 0; start < order.Length; start += batchSize)
+            yield return stack(order.Skip(start).Take(batchSize).Select(archive.Image).ToArray());
+    }
+}
+
 /// <summary>Images inside a .tar.gz (e.g. cifar10-jpeg-q75.tar.gz), optionally those under a prefix ("train/"), in name order.</summary>
 public sealed class TarImages : IImageSource
 {
@@ -79,6 +117,10 @@ public sealed class TarImages : IImageSource
 
     public string Description { get; }
     public long Count => entries.Count;
+
+    public IReadOnlyList<string> Names => entries.Select(e => e.Name).ToList();
+
+    public Tensor Image(int index) => Decode(entries[index].Name, entries[index].Data);
 
     public IEnumerable<Tensor> Batches(int batchSize)
     {
@@ -123,8 +165,9 @@ public sealed class FirstImages(IImageSource source, long count) : IImageSource
         foreach (var batch in source.Batches(batchSize))
         {
             if (left <= 0) yield break;
-            yield return batch.shape[0] <= left ? batch : batch[..(int)left];
-            left -= batch.shape[0];
+            long n = batch.shape[0];   // read before yielding: the consumer may dispose the batch
+            yield return n <= left ? batch : batch[..(int)left];
+            left -= n;
         }
     }
 }

@@ -20,6 +20,7 @@ public sealed class ResNet18FeatureNetwork : IFeatureNetwork
     public const string PooledOutput = "Pooling395_Output_0", SpatialOutput = "ReLU347_Output_0";
     public const int InputSize = 224, SpatialChannels = 7, SpatialSide = 14;
     private readonly InferenceSession preprocess, network;
+    private readonly RunOptions runOptions = new();
     private readonly string preprocessInput, preprocessOutput, networkInput;
 
     public string Name => "resnet18-imagenet (ML.NET DnnImageFeaturizer ONNX, bilinear resize to 224)";
@@ -70,25 +71,37 @@ public sealed class ResNet18FeatureNetwork : IFeatureNetwork
         if (uint8Nhwc.dtype != ScalarType.Byte || uint8Nhwc.dim() != 4 || uint8Nhwc.shape[3] != 3)
             throw new ArgumentException($"ResNet-18 needs uint8 N×H×W×3 images, got {uint8Nhwc.dtype} [{string.Join(",", uint8Nhwc.shape)}].");
         long n = uint8Nhwc.shape[0];
-        float[] input;
-        using (var scope = NewDisposeScope())
-        {
-            var x = uint8Nhwc.permute(0, 3, 1, 2).to(ScalarType.Float32);   // RGB, 0..255
-            x = F.interpolate(x, size: new long[] { InputSize, InputSize }, mode: InterpolationMode.Bilinear, align_corners: false).contiguous();
-            input = x.data<float>().ToArray();
-        }
+        using var scope = NewDisposeScope();
+        var x = uint8Nhwc.permute(0, 3, 1, 2).to(ScalarType.Float32);   // RGB, 0..255
+        x = F.interpolate(x, size: new long[] { InputSize, InputSize }, mode: InterpolationMode.Bilinear, align_corners: false).contiguous();
         var shape = new long[] { n, 3, InputSize, InputSize };
-        using var inputValue = OrtValue.CreateTensorValueFromMemory(input, shape);
-        using var prepared = preprocess.Run(new RunOptions(), new[] { preprocessInput }, new[] { inputValue }, new[] { preprocessOutput });
-        using var outputs = network.Run(new RunOptions(), new[] { networkInput }, new[] { prepared[0] }, new[] { PooledOutput, SpatialOutput });
-        var pooled = tensor(outputs[0].GetTensorDataAsSpan<float>().ToArray(), new long[] { n, PooledSize });
-        using var map = tensor(outputs[1].GetTensorDataAsSpan<float>().ToArray(), new long[] { n, 256, SpatialSide, SpatialSide });
+        // ONNX Runtime reads the tensor's own memory (no copy); x stays alive until both runs are done.
+        using var inputValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance,
+            Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, shape, Address(x), x.numel() * sizeof(float));
+        using var prepared = preprocess.Run(runOptions, new[] { preprocessInput }, new[] { inputValue }, new[] { preprocessOutput });
+        using var outputs = network.Run(runOptions, new[] { networkInput }, new[] { prepared[0] }, new[] { PooledOutput, SpatialOutput });
+        var pooled = FromOrt(outputs[0], new long[] { n, PooledSize });
+        var map = FromOrt(outputs[1], new long[] { n, 256, SpatialSide, SpatialSide });
         var spatial = map[.., ..SpatialChannels].permute(0, 2, 3, 1).reshape(n, -1);   // NHWC [..., :7] flattened, as ADM does for sFID
-        return new FeatureBatch(pooled, spatial, null);
+        return new FeatureBatch(pooled.MoveToOuterDisposeScope(), spatial.MoveToOuterDisposeScope(), null);
+    }
+
+    /// <summary>The address of a CPU tensor's data (native memory: it does not move).</summary>
+    private static unsafe IntPtr Address(Tensor t)
+    {
+        fixed (byte* p = t.bytes) return (IntPtr)p;
+    }
+
+    private static Tensor FromOrt(OrtValue value, long[] shape)
+    {
+        var result = empty(shape, ScalarType.Float32);
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(value.GetTensorDataAsSpan<float>()).CopyTo(result.bytes);
+        return result;
     }
 
     public void Dispose()
     {
+        runOptions.Dispose();
         preprocess.Dispose();
         network.Dispose();
     }
