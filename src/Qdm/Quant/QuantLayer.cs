@@ -58,12 +58,21 @@ public sealed class QuantLayer : nn.Module<Tensor, Tensor>
 
     private static string Suffix(string name, string separator = ".") => name.Length == 0 ? "" : separator + name;
 
+    /// <summary>Switches every weight quantizer of this layer to AdaRound, starting from its weight slice.</summary>
+    public IReadOnlyList<AdaRound> StartAdaRound()
+    {
+        var slices = WeightSlices();
+        return WeightQuantizers.Select((q, i) => q.Rounding ?? q.StartAdaRound(slices[i])).ToList();
+    }
+
+    private Tensor[] WeightSlices() => split is { } s ? weight.split(new long[] { s, weight.shape[1] - s }, 1) : new[] { (Tensor)weight };
+
     /// <summary>Adds each weight quantizer's error on its own weight slice to its probe.</summary>
     public void MeasureWeights(IReadOnlyDictionary<UniformQuantizer, ErrorProbe> probes)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var slices = split is { } s ? weight.split(new long[] { s, weight.shape[1] - s }, 1) : new[] { (Tensor)weight };
+        var slices = WeightSlices();
         for (int i = 0; i < WeightQuantizers.Length; i++)
             if (probes.TryGetValue(WeightQuantizers[i], out var probe) && WeightQuantizers[i].IsCalibrated)
                 probe.Add(slices[i], WeightQuantizers[i].call(slices[i]));

@@ -27,6 +27,29 @@ public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
     public List<RangeSample> RangeHistory { get; } = new();
     /// <summary>When set, every quantizing forward adds its squared error here (for reports).</summary>
     public ErrorProbe? Probe { get; set; }
+    /// <summary>AdaRound decisions for a weight quantizer (null: round to nearest).</summary>
+    public AdaRound? Rounding { get; private set; }
+    /// <summary>QDrop (Wei et al. 2022): with this probability each element keeps its full-precision value (reconstruction only).</summary>
+    public double DropProbability { get; set; }
+
+    /// <summary>LSQ: makes the calibrated step size trainable (activations, during reconstruction).</summary>
+    public TorchSharp.Modules.Parameter EnableStepLearning()
+    {
+        if (delta is null) throw NotCalibrated();
+        delta.requires_grad = true;
+        return delta;
+    }
+
+    /// <summary>Starts AdaRound for this (weight) quantizer from the weight it quantizes.</summary>
+    public AdaRound StartAdaRound(Tensor weight)
+    {
+        if (delta is null) throw NotCalibrated();
+        using var _ = no_grad();
+        using var scaled = weight.detach() / delta.reshape(PerChannelShape(weight));
+        Rounding = new AdaRound(scaled);
+        register_module("rounding", Rounding);
+        return Rounding;
+    }
 
     public UniformQuantizer(QuantizerSpec spec, string label) : base(nameof(UniformQuantizer))
     {
@@ -63,14 +86,25 @@ public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
             return x.alias();
         }
         if (delta is null) throw NotCalibrated();
-        var shape = Spec.PerChannel ? new long[] { -1 }.Concat(Enumerable.Repeat(1L, (int)x.dim() - 1)).ToArray() : new long[] { 1 };
+        var shape = PerChannelShape(x);
         Tensor step = delta.reshape(shape);
-        if (Spec.LearnableStep && step.requires_grad)
+        if (Rounding is not null)
+        {
+            // W̃ = Δ·(clamp(⌊W/Δ⌋ + h + z, q_min, q_max) − z): only h carries a gradient.
+            var z = zeroPoint!.reshape(shape);
+            var integer = (Rounding.Round(x / step.detach()) + z).clamp(Spec.QMin, Spec.QMax);
+            return (integer - z) * step.detach();
+        }
+        if (step.requires_grad)
             step = FakeQuant.GradScale(step, 1.0 / Math.Sqrt(x.numel() / Math.Max(1, delta.numel()) * Spec.QMax));   // LSQ g = 1/√(N·Q_p)
         var y = FakeQuant.Apply(x, step, zeroPoint!.reshape(shape), Spec.QMin, Spec.QMax);
         Probe?.Add(x, y);
+        if (DropProbability > 0) y = where(rand_like(x) < DropProbability, x, y);
         return y;
     }
+
+    private long[] PerChannelShape(Tensor x) =>
+        Spec.PerChannel ? new long[] { -1 }.Concat(Enumerable.Repeat(1L, (int)x.dim() - 1)).ToArray() : new long[] { 1 };
 
     internal void BeginObservation(Observation scope)
     {

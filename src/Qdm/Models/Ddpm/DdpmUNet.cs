@@ -126,13 +126,14 @@ public sealed class DdpmUNet : DiffusionUNet
 /// <summary>One resolution level, `down.{i}` or `up.{i}`: `block`, `attn` and an optional `downsample`/`upsample`.</summary>
 public sealed class DdpmLevel : Part
 {
-    public IndexedParts<DdpmResnetBlock> Blocks => Child<IndexedParts<DdpmResnetBlock>>("block");
-    public IndexedParts<DdpmAttnBlock> Attns => Child<IndexedParts<DdpmAttnBlock>>("attn");
+    // Typed by signature, not class: a block can be swapped for a wrapper (reconstruction records its inputs).
+    public IndexedParts<nn.Module<Tensor, Tensor, Tensor>> Blocks => Child<IndexedParts<nn.Module<Tensor, Tensor, Tensor>>>("block");
+    public IndexedParts<nn.Module<Tensor, Tensor>> Attns => Child<IndexedParts<nn.Module<Tensor, Tensor>>>("attn");
 
     public DdpmLevel(List<DdpmResnetBlock> blocks, List<DdpmAttnBlock> attns) : base(nameof(DdpmLevel))
     {
-        Add("block", new IndexedParts<DdpmResnetBlock>("block", blocks));
-        Add("attn", new IndexedParts<DdpmAttnBlock>("attn", attns));
+        Add("block", new IndexedParts<nn.Module<Tensor, Tensor, Tensor>>("block", blocks));
+        Add("attn", new IndexedParts<nn.Module<Tensor, Tensor>>("attn", attns));
     }
 }
 
@@ -149,8 +150,8 @@ public sealed class DdpmMiddle : EmbeddedPart
     public override Tensor forward(Tensor x, Tensor temb)
     {
         using var scope = NewDisposeScope();
-        var h = Child<DdpmResnetBlock>("block_1").call(x, temb);
+        var h = Child<nn.Module<Tensor, Tensor, Tensor>>("block_1").call(x, temb);
         h = Layer("attn_1").call(h);
-        return Child<DdpmResnetBlock>("block_2").call(h, temb).MoveToOuterDisposeScope();
+        return Child<nn.Module<Tensor, Tensor, Tensor>>("block_2").call(h, temb).MoveToOuterDisposeScope();
     }
 }
