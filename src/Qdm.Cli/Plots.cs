@@ -5,6 +5,19 @@ namespace Qdm.Cli;
 /// <summary>PNG figures for reports (ScottPlot).</summary>
 public static class Plots
 {
+    /// <summary>Histogram of the calibration set's time steps.</summary>
+    public static void TimestepHistogram(Qdm.Calibration.CalibrationSet data, string path, string title)
+    {
+        var counts = data.Timesteps.data<long>().GroupBy(t => t).OrderBy(g => g.Key).ToList();
+        var plot = new ScottPlot.Plot();
+        var bars = counts.Select(g => new ScottPlot.Bar { Position = g.Key, Value = g.Count(), Size = Math.Max(1, counts.Count > 1 ? (counts[^1].Key - counts[0].Key) / (double)(counts.Count * 1.5) : 10) }).ToList();
+        plot.Add.Bars(bars);
+        plot.Title(title);
+        plot.XLabel("time step t");
+        plot.YLabel("calibration samples");
+        plot.SavePng(path, 1200, 500);
+    }
+
     /// <summary>Observed activation min/max per time step for the quantizers whose range moves most with t.</summary>
     public static void ActivationRanges(QuantizedUNet model, string path, int count = 6)
     {

@@ -18,7 +18,7 @@ public partial class ArchitectureTests
         ["Placement"] = new[] { "Quant", "Models", "Nn" },
         ["Sampling"] = new[] { "Models", "Diffusion", "Checkpoints", "IO" },
         ["Calibration"] = new[] { "Sampling", "Diffusion", "Models", "IO", "Nn" },
-        ["Reconstruction"] = new[] { "Calibration", "Placement", "Quant", "Models", "IO", "Nn" },
+        ["Reconstruction"] = new[] { "Calibration", "Placement", "Quant", "Sampling", "Diffusion", "Models", "IO", "Nn" },
     };
 
     [Fact]

@@ -1,0 +1,185 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Qdm.Calibration;
+using Qdm.Diffusion;
+using Qdm.Placement;
+using Qdm.Quant;
+using Qdm.Reconstruction;
+using Qdm.Sampling;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Qdm.Cli.Commands;
+
+/// <summary>
+/// qdm quantize: calibration data → placement → activation ranges → block reconstruction → quantized model file, with
+/// per-unit progress, the per-step output error before and after reconstruction, and the wall time. Resumes from --work.
+/// </summary>
+public static class QuantizeCommand
+{
+    public static Command Create()
+    {
+        var model = new ModelOptions();
+        var placement = new PlacementOptions();
+        var method = new Option<QuantMethod>("--method") { Description = "ptq4dm, di2n, qdiffusion or custom: a named bundle; the options below override its parts.", DefaultValueFactory = _ => QuantMethod.Custom };
+        var calib = new Option<CalibrationScheme?>("--calib") { Description = "Calibration data: uniform, normal (NDTC), di2n (generate then diffuse), data." };
+        var calibTimesteps = new Option<TimestepDistributionKind?>("--calib-timesteps") { Description = "For di2n/data: uniform or normal time steps." };
+        var calibSamples = new Option<int?>("--calib-samples") { Description = "Calibration samples (network inputs)." };
+        var calibSteps = new Option<int?>("--calib-steps") { Description = "Steps of the FP DDIM trajectories (default 100)." };
+        var calibPositions = new Option<int?>("--calib-positions") { Description = "Uniform: positions per trajectory (Q-Diffusion: 20)." };
+        var calibData = new Option<string?>("--calib-data") { Description = "Real images for --calib data: " + Metrics.ImageSources.Formats + "." };
+        var recon = new Option<ReconstructionGranularity?>("--recon") { Description = "block (BRECQ) or layer (AdaRound); --iters 0 skips reconstruction." };
+        var iters = new Option<int?>("--iters") { Description = "Reconstruction iterations per unit (published: 20000; PTQ4DM scripts: 100)." };
+        var reconBatch = new Option<int?>("--recon-batch") { Description = "Reconstruction batch size (32)." };
+        var qdrop = new Option<double?>("--qdrop") { Description = "QDrop probability (0 = BRECQ)." };
+        var lsq = new Option<double?>("--lsq-lr") { Description = "Learn activation step sizes at this rate (LSQ)." };
+        var roundWeight = new Option<double?>("--round-weight") { Description = "Rounding regulariser weight (0.01)." };
+        var seed = new Option<long>("--seed") { Description = "Seed of calibration data and reconstruction.", DefaultValueFactory = _ => 0 };
+        var evalImages = new Option<int>("--eval-images") { Description = "Trajectories for the per-step error report.", DefaultValueFactory = _ => 4 };
+        var work = new Option<string?>("--work") { Description = "Folder for calibration data and reconstruction state (resumable). Default: OUT.work/." };
+        var output = new Option<string>("--out") { Description = "Quantized model file (.qdm).", Required = true };
+
+        var command = new Command("quantize", "Quantize a model: calibrate, reconstruct, save.");
+        model.AddTo(command);
+        placement.AddTo(command);
+        foreach (var o in new Option[] { method, calib, calibTimesteps, calibSamples, calibSteps, calibPositions, calibData, recon, iters, reconBatch, qdrop, lsq, roundWeight, seed, evalImages, work, output })
+            command.Options.Add(o);
+
+        command.SetAction(result => CliErrors.Run(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            bool Given(Option o) => result.GetResult(o) is { Implicit: false };
+            var preset = MethodPresets.For(result.GetValue(method));
+            var placed = placement.Build(result);
+            var placementConfig = preset.Placement with
+            {
+                Kind = Given(placement.Placement) ? placed.Kind : preset.Placement.Kind,
+                WeightBits = placed.WeightBits,
+                ActivationBits = placed.ActivationBits,
+                AttentionBits = placed.AttentionBits,
+                SplitTimeEmbedding = Given(placement.SplitTimeEmbedding) ? placed.SplitTimeEmbedding : preset.Placement.SplitTimeEmbedding,
+                SplitSkip = Given(placement.NoSplitSkip) ? placed.SplitSkip : preset.Placement.SplitSkip,
+                EdgeLayers = placed.EdgeLayers,
+                Exclude = placed.Exclude,
+            };
+            var scheme = result.GetValue(calib) ?? preset.Calibration.Scheme;
+            var timesteps = preset.Calibration.Timesteps with
+            {
+                Kind = result.GetValue(calibTimesteps) ?? (scheme == CalibrationScheme.Normal ? TimestepDistributionKind.Normal
+                    : scheme == CalibrationScheme.Uniform ? TimestepDistributionKind.Uniform : preset.Calibration.Timesteps.Kind),
+                UniformPositions = result.GetValue(calibPositions) ?? preset.Calibration.Timesteps.UniformPositions,
+            };
+            var calibration = preset.Calibration with
+            {
+                Scheme = scheme, Timesteps = timesteps, Seed = result.GetValue(seed),
+                Samples = result.GetValue(calibSamples) ?? preset.Calibration.Samples,
+                SamplingSteps = result.GetValue(calibSteps) ?? preset.Calibration.SamplingSteps,
+                DataPath = result.GetValue(calibData),
+            };
+            var reconstruction = preset.Reconstruction with
+            {
+                Granularity = result.GetValue(recon) ?? preset.Reconstruction.Granularity,
+                Iterations = result.GetValue(iters) ?? preset.Reconstruction.Iterations,
+                BatchSize = result.GetValue(reconBatch) ?? preset.Reconstruction.BatchSize,
+                DropProbability = result.GetValue(qdrop) ?? preset.Reconstruction.DropProbability,
+                ActivationLearningRate = result.GetValue(lsq) ?? preset.Reconstruction.ActivationLearningRate,
+                RoundingWeight = result.GetValue(roundWeight) ?? preset.Reconstruction.RoundingWeight,
+                Seed = result.GetValue(seed),
+            };
+            var outPath = result.GetValue(output)!;
+            var workDir = result.GetValue(work) ?? outPath + ".work";
+            Directory.CreateDirectory(workDir);
+
+            var fp = model.Load(result);
+            var toQuantize = model.Load(result);
+            AnsiConsole.MarkupLineInterpolated($"[bold]model[/]          {fp.Source}: {fp.Config.Describe()}");
+            AnsiConsole.MarkupLineInterpolated($"[bold]method[/]         {result.GetValue(method)}");
+            AnsiConsole.MarkupLineInterpolated($"[bold]placement[/]      {placementConfig.Describe()}");
+            AnsiConsole.MarkupLineInterpolated($"[bold]calibration[/]    {calibration.Describe()}");
+            AnsiConsole.MarkupLineInterpolated($"[bold]reconstruction[/] {reconstruction.Describe()}");
+
+            var data = LoadOrBuildCalibration(fp, calibration, workDir);
+            Plots.TimestepHistogram(data, Path.Combine(workDir, "calibration_timesteps.png"), calibration.Describe());
+            var q = Quantization.Quantize(toQuantize.Network, placementConfig);
+            using (no_grad())
+            using (var observation = q.Observe())
+                foreach (var (t, x, modelTime) in data.ByTimestep())
+                {
+                    observation.Timestep = t;
+                    q.Network.call(x, modelTime).Dispose();
+                }
+            var sampler = DiffusionModel.DefaultSamplerFor(fp.Config.Family, SamplerKind.Ddim, calibration.SamplingSteps);
+            var before = StepErrors.Measure(fp, q.Network, sampler, result.GetValue(evalImages), result.GetValue(seed) + 1_000_003);
+
+            var units = new List<UnitResult>();
+            if (reconstruction.Iterations > 0)
+                AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask("reconstruction", maxValue: 1);
+                        int unitIndex = 0, unitCount = 1;
+                        units.AddRange(Reconstructor.Run(q, fp.Network, data, reconstruction, workDir,
+                            new SynchronousProgress<UnitResult>(u =>
+                            {
+                                (unitIndex, unitCount) = (u.Index + 1, u.Count);
+                                task.MaxValue = u.Count;
+                                task.Value = u.Index + 1;
+                                task.Description = Markup.Escape($"unit {u.Index + 1}/{u.Count} {u.Path}{(u.Resumed ? " (resumed)" : $" {u.MseBefore:E2}→{u.MseAfter:E2}")}");
+                            }),
+                            (step, total) => { if (step % 10 == 0) task.Value = unitIndex + (double)step / total; }));
+                    });
+            var after = StepErrors.Measure(fp, q.Network, sampler, result.GetValue(evalImages), result.GetValue(seed) + 1_000_003);
+
+            double seconds = clock.Elapsed.TotalSeconds;
+            QuantizedModelFile.Save(outPath, q, new QuantizationRecord(fp.Source, QuantizedModelFile.Sha256(result.GetValue(model.Model) ?? ModelOptions.BuiltInPath),
+                fp.Config.Describe(), fp.Diffusion.Describe(), placementConfig, calibration.Describe(), reconstruction.Describe(), seconds));
+            PrintSummary(q, units, before, after, seconds, outPath);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static CalibrationSet LoadOrBuildCalibration(DiffusionModel fp, CalibrationConfig config, string workDir)
+    {
+        var path = Path.Combine(workDir, "calibration.safetensors");
+        var fingerprint = Path.Combine(workDir, "calibration.txt");
+        if (File.Exists(path) && File.Exists(fingerprint) && File.ReadAllText(fingerprint) == config.Describe())
+        {
+            AnsiConsole.MarkupLineInterpolated($"[grey]reusing {path}[/]");
+            return CalibrationSet.Load(path);
+        }
+        CalibrationSet set = null!;
+        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("calibration data", maxValue: 1);
+                Func<int, IEnumerable<Tensor>>? images = config.DataPath is null ? null
+                    : n => Metrics.ImageSources.Open(config.DataPath, n).Batches(config.Batch);
+                set = CalibrationData.Build(fp, config, images, new SynchronousProgress<(int Done, int Total)>(p => { task.MaxValue = p.Total; task.Value = p.Done; }));
+            });
+        set.Save(path);
+        IO.AtomicFile.WriteAllText(fingerprint, config.Describe());
+        return set;
+    }
+
+    private static void PrintSummary(QuantizedUNet q, List<UnitResult> units, IReadOnlyList<StepError> before, IReadOnlyList<StepError> after, double seconds, string outPath)
+    {
+        var steps = new Table().AddColumns("step", "t", "rel. MSE vs FP: ranges only", "after reconstruction");
+        for (int i = 0; i < before.Count; i += Math.Max(1, before.Count / 10))
+            steps.AddRow(before[i].Step.ToString(), before[i].Timestep.ToString(), $"{before[i].Relative:E3}", $"{after[i].Relative:E3}");
+        AnsiConsole.Write(steps);
+        AnsiConsole.MarkupLineInterpolated($"mean relative output MSE over {before.Count} steps: {before.Average(s => s.Relative):E3} (ranges only) → {after.Average(s => s.Relative):E3} (final)");
+        var fresh = units.Where(u => !u.Resumed).ToList();
+        if (fresh.Count > 0)
+        {
+            var table = new Table().AddColumns("unit", "MSE nearest rounding", "MSE reconstructed", "seconds");
+            foreach (var u in fresh.OrderByDescending(u => u.MseBefore).Take(12))
+                table.AddRow(Markup.Escape(u.Path), $"{u.MseBefore:E3}", $"{u.MseAfter:E3}", $"{u.Seconds:F1}");
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLineInterpolated($"{fresh.Count(u => u.MseAfter < u.MseBefore)} of {fresh.Count} units improved; {units.Count - fresh.Count} resumed");
+        }
+        AnsiConsole.MarkupLineInterpolated($"quantizers: {q.Weights.Count()} weight, {q.Activations.Count()} activation");
+        AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] {outPath} in {seconds:F0} s (whole run, this process)");
+    }
+}

@@ -1,0 +1,32 @@
+using Qdm.Diffusion;
+using Qdm.Models;
+using Qdm.Sampling;
+using static TorchSharp.torch;
+
+namespace Qdm.Reconstruction;
+
+/// <summary>Output error of a quantized network against the FP one at one sampling step.</summary>
+public sealed record StepError(int Step, int Timestep, double Mse, double Relative);
+
+public static class StepErrors
+{
+    /// <summary>
+    /// Runs FP DDIM trajectories; at every step both networks see the same x_t and their outputs are compared
+    /// (teacher forcing: the error of one forward, not accumulated along the trajectory).
+    /// </summary>
+    public static IReadOnlyList<StepError> Measure(DiffusionModel fp, DiffusionUNet quantized, SamplerConfig sampler, int images, long seed)
+    {
+        var rows = new List<StepError>();
+        var diffusion = new GaussianDiffusion(fp.Diffusion);
+        using var noise = new PerImageNoise(seed, 0, images);
+        var shape = new long[] { fp.Config.InChannels, fp.Config.ImageSize, fp.Config.ImageSize };
+        Sampler.Sample(fp.Denoiser, diffusion, sampler, noise.Next(shape), noise, step =>
+        {
+            using var q = quantized.call(step.X, full(step.X.shape[0], step.ModelTime, ScalarType.Float32));
+            double mse = (q - step.ModelOutput).square().mean().item<float>();
+            double energy = step.ModelOutput.square().mean().item<float>();
+            rows.Add(new StepError(step.Index, step.Timestep, mse, mse / energy));
+        }).Dispose();
+        return rows;
+    }
+}
