@@ -177,8 +177,9 @@ public static class QuantizeCommand
             foreach (var u in fresh.OrderByDescending(u => u.MseBefore).Take(12))
                 table.AddRow(Markup.Escape(u.Path), $"{u.MseBefore:E3}", $"{u.MseAfter:E3}", $"{u.Seconds:F1}");
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLineInterpolated($"{fresh.Count(u => u.MseAfter < u.MseBefore)} of {fresh.Count} units improved; {units.Count - fresh.Count} resumed");
+            AnsiConsole.MarkupLineInterpolated($"{fresh.Count(u => u.MseAfter < u.MseBefore)} of {fresh.Count} units improved");
         }
+        if (units.Count > fresh.Count) AnsiConsole.MarkupLineInterpolated($"{units.Count - fresh.Count} units resumed from the work folder");
         AnsiConsole.MarkupLineInterpolated($"quantizers: {q.Weights.Count()} weight, {q.Activations.Count()} activation");
         AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] {outPath} in {seconds:F0} s (whole run, this process)");
     }

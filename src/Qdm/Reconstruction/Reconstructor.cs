@@ -147,8 +147,10 @@ public static class Reconstructor
             .Where(q => !weightQuantizers.Contains(q) && q.IsCalibrated && q.Enabled && !q.Spec.PassThrough).ToList();
         foreach (var a in activations) a.DropProbability = config.DropProbability;
 
+        bool learnSteps = config.ActivationLearningRate is not null && activations.Count > 0;
+        if (rounding.Count == 0 && !learnSteps) return;   // nothing quantized in this unit (e.g. attention Conv1d under ptq4dm)
         var weightOptimiser = rounding.Count > 0 ? optim.Adam(rounding.Select(r => r.V).ToList(), config.WeightLearningRate) : null;
-        var steps = config.ActivationLearningRate is { } lr && activations.Count > 0 ? activations.Select(a => a.EnableStepLearning()).ToList() : null;
+        var steps = learnSteps ? activations.Select(a => a.EnableStepLearning()).ToList() : null;
         var stepOptimiser = steps is null ? null : optim.Adam(steps, config.ActivationLearningRate!.Value);
 
         module.train();

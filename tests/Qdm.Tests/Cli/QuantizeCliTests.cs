@@ -1,0 +1,37 @@
+using Qdm.Models;
+using Qdm.Tests.Models;
+using Qdm.Tests.Support;
+using static TorchSharp.torch;
+
+namespace Qdm.Tests.Cli;
+
+public class QuantizeCliTests : TempFolder
+{
+    [Theory]
+    [InlineData("ptq4dm")]
+    [InlineData("di2n")]
+    public void Quantize_writes_a_quantized_model_with_its_provenance_and_resumes_from_its_work_folder(string method)
+    {
+        var model = ModelFactory.Create(CheckpointLoadingTests.TinyIddpm);
+        using (no_grad()) foreach (var p in model.parameters()) p.copy_(randn(p.shape, generator: new Generator(4)) * 0.05);
+        var path = Path.Combine(dir, "tiny.safetensors");
+        Qdm.IO.Safetensors.Write(path, model.state_dict());
+        var outPath = Path.Combine(dir, "tiny.qdm");
+        string[] args = { "quantize", "--model", path, "--image-size", "16", "--num-heads", "2", "--method", method,
+            "--calib-samples", "8", "--calib-steps", "3", "--iters", "2", "--recon-batch", "4", "--eval-images", "1", "--out", outPath };
+
+        var first = QdmProcess.Run(args);
+        Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
+        var file = Qdm.IO.Safetensors.Read(outPath);
+        Assert.Equal("qdm-quantized-model", file.Metadata["format"]);
+        Assert.Contains(method == "ptq4dm" ? "\"Kind\":0" : "\"SplitTimeEmbedding\":true", file.Metadata["record"]);
+        Assert.Contains(file.Tensors.Keys, k => k.EndsWith("/round_up"));   // AdaRound decisions are stored
+        Assert.True(File.Exists(Path.Combine(outPath + ".work", "calibration_timesteps.png")));
+        Assert.Contains("mean relative output MSE", first.Stdout);
+
+        var again = QdmProcess.Run(args);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Contains("reusing", again.Stdout);
+        Assert.Contains("resumed", again.Stdout);
+    }
+}
