@@ -27,9 +27,10 @@ public static class PrecisionRecall
         var parts = new List<Tensor>();
         for (long start = 0; start < features.shape[0]; start += rowBatch)
         {
+            using var scope = NewDisposeScope();   // a batch's distance rows are rowBatch × n: free them at once
             var rows = features[TensorIndex.Slice(start, Math.Min(start + rowBatch, features.shape[0]))];
             var d = SquaredDistances(rows, features);
-            parts.Add(d.kthvalue(k + 1, 1).values);   // (k+1)-th smallest, counting the zero distance to itself
+            parts.Add(d.kthvalue(k + 1, 1).values.MoveToOuterDisposeScope());   // (k+1)-th smallest, counting the zero distance to itself
         }
         return cat(parts, 0);
     }
@@ -40,6 +41,7 @@ public static class PrecisionRecall
         long inside = 0;
         for (long start = 0; start < points.shape[0]; start += rowBatch)
         {
+            using var scope = NewDisposeScope();
             var rows = points[TensorIndex.Slice(start, Math.Min(start + rowBatch, points.shape[0]))];
             var d = SquaredDistances(rows, manifold);
             inside += (d <= radii.unsqueeze(0)).any(1).sum().item<long>();
