@@ -34,6 +34,7 @@ public static class QuantizeCommand
         var qdrop = new Option<double?>("--qdrop") { Description = "QDrop probability (0 = BRECQ)." };
         var lsq = new Option<double?>("--lsq-lr") { Description = "Learn activation step sizes at this rate (LSQ)." };
         var roundWeight = new Option<double?>("--round-weight") { Description = "Rounding regulariser weight (0.01)." };
+        var reconLr = new Option<double?>("--recon-lr") { Description = "Adam learning rate of the AdaRound variables (1e-3)." };
         var seed = new Option<long>("--seed") { Description = "Seed of calibration data and reconstruction.", DefaultValueFactory = _ => 0 };
         var evalImages = new Option<int>("--eval-images") { Description = "Trajectories for the per-step error report.", DefaultValueFactory = _ => 4 };
         var work = new Option<string?>("--work") { Description = "Folder for calibration data and reconstruction state (resumable). Default: OUT.work/." };
@@ -42,7 +43,7 @@ public static class QuantizeCommand
         var command = new Command("quantize", "Quantize a model: calibrate, reconstruct, save.");
         model.AddTo(command);
         placement.AddTo(command);
-        foreach (var o in new Option[] { method, calib, calibTimesteps, calibSamples, calibSteps, calibPositions, calibData, recon, iters, reconBatch, qdrop, lsq, roundWeight, seed, evalImages, work, output })
+        foreach (var o in new Option[] { method, calib, calibTimesteps, calibSamples, calibSteps, calibPositions, calibData, recon, iters, reconBatch, qdrop, lsq, roundWeight, reconLr, seed, evalImages, work, output })
             command.Options.Add(o);
 
         command.SetAction(result => CliErrors.Run(() =>
@@ -84,6 +85,7 @@ public static class QuantizeCommand
                 DropProbability = result.GetValue(qdrop) ?? preset.Reconstruction.DropProbability,
                 ActivationLearningRate = result.GetValue(lsq) ?? preset.Reconstruction.ActivationLearningRate,
                 RoundingWeight = result.GetValue(roundWeight) ?? preset.Reconstruction.RoundingWeight,
+                WeightLearningRate = result.GetValue(reconLr) ?? preset.Reconstruction.WeightLearningRate,
                 Seed = result.GetValue(seed),
             };
             var outPath = result.GetValue(output)!;
@@ -134,6 +136,7 @@ public static class QuantizeCommand
             double seconds = clock.Elapsed.TotalSeconds;
             QuantizedModelFile.Save(outPath, q, new QuantizationRecord(fp.Source, QuantizedModelFile.Sha256(result.GetValue(model.Model) ?? ModelOptions.BuiltInPath),
                 fp.Config.Describe(), fp.Diffusion.Describe(), placementConfig, calibration.Describe(), reconstruction.Describe(), seconds));
+            File.WriteAllText(Path.Combine(workDir, "quantizers.csv"), QuantReport.ToCsv(QuantReport.Build(q)));
             PrintSummary(q, units, before, after, seconds, outPath);
             return 0;
         }));
@@ -163,13 +166,16 @@ public static class QuantizeCommand
         return set;
     }
 
+    private static double Median(IReadOnlyList<StepError> steps) => steps.Select(s => s.Relative).Order().ElementAt(steps.Count / 2);
+
     private static void PrintSummary(QuantizedUNet q, List<UnitResult> units, IReadOnlyList<StepError> before, IReadOnlyList<StepError> after, double seconds, string outPath)
     {
         var steps = new Table().AddColumns("step", "t", "rel. MSE vs FP: ranges only", "after reconstruction");
-        for (int i = 0; i < before.Count; i += Math.Max(1, before.Count / 10))
+        int stride = Math.Max(1, before.Count / 10);
+        foreach (int i in Enumerable.Range(0, before.Count).Where(i => i % stride == 0 || i == before.Count - 1))
             steps.AddRow(before[i].Step.ToString(), before[i].Timestep.ToString(), $"{before[i].Relative:E3}", $"{after[i].Relative:E3}");
         AnsiConsole.Write(steps);
-        AnsiConsole.MarkupLineInterpolated($"mean relative output MSE over {before.Count} steps: {before.Average(s => s.Relative):E3} (ranges only) → {after.Average(s => s.Relative):E3} (final)");
+        AnsiConsole.MarkupLineInterpolated($"mean relative output MSE over {before.Count} steps: {before.Average(s => s.Relative):E3} (ranges only) → {after.Average(s => s.Relative):E3} (final); median {Median(before):E3} → {Median(after):E3}");
         var fresh = units.Where(u => !u.Resumed).ToList();
         if (fresh.Count > 0)
         {
@@ -180,7 +186,7 @@ public static class QuantizeCommand
             AnsiConsole.MarkupLineInterpolated($"{fresh.Count(u => u.MseAfter < u.MseBefore)} of {fresh.Count} units improved");
         }
         if (units.Count > fresh.Count) AnsiConsole.MarkupLineInterpolated($"{units.Count - fresh.Count} units resumed from the work folder");
-        AnsiConsole.MarkupLineInterpolated($"quantizers: {q.Weights.Count()} weight, {q.Activations.Count()} activation");
+        AnsiConsole.MarkupLineInterpolated($"quantizers: {q.Weights.Count()} weight, {q.Activations.Count()} activation (every one, with bits, range and step: quantizers.csv in the work folder)");
         AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] {outPath} in {seconds:F0} s (whole run, this process)");
     }
 }
