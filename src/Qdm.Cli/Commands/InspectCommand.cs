@@ -4,6 +4,7 @@ using Qdm.Calibration;
 using Qdm.Diffusion;
 using Qdm.IO;
 using Qdm.Placement;
+using Qdm.Reconstruction;
 using Qdm.Sampling;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -56,12 +57,12 @@ public static class InspectCommand
             AnsiConsole.MarkupLineInterpolated($"[bold]calibrated[/] activation ranges by min-max on {calibration.Count} inputs ({result.GetValue(calibImages)} trajectories × {sampler.Steps} steps)");
 
             var probes = QuantReport.AttachProbes(q);
-            var perStep = PerStepError(fp, q, sampler, result.GetValue(evalImages), result.GetValue(seed) + 1);
+            var perStep = StepErrors.Measure(fp, q.Network, sampler, result.GetValue(evalImages), result.GetValue(seed) + 1);
             QuantReport.DetachProbes(q);
             var rows = QuantReport.Build(q, probes);
 
             var stepTable = new Table().AddColumns("step", "t", "output MSE vs FP", "relative MSE");
-            foreach (var s in perStep) stepTable.AddRow(s.Step.ToString(), s.T.ToString(), $"{s.Mse:E3}", $"{s.Relative:E3}");
+            foreach (var s in perStep) stepTable.AddRow(s.Step.ToString(), s.Timestep.ToString(), $"{s.Mse:E3}", $"{s.Relative:E3}");
             AnsiConsole.Write(stepTable);
             AnsiConsole.MarkupLineInterpolated($"mean output MSE over steps {perStep.Average(s => s.Mse):E3} (relative {perStep.Average(s => s.Relative):E3}); teacher-forced on the FP trajectory's x_t, {result.GetValue(evalImages)} images");
 
@@ -72,30 +73,11 @@ public static class InspectCommand
 
             File.WriteAllText(Path.Combine(outDir, "quantizers.csv"), QuantReport.ToCsv(rows));
             File.WriteAllText(Path.Combine(outDir, "per_step_error.csv"), "step,t,mse,relative_mse\n" +
-                string.Concat(perStep.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Step},{s.T},{s.Mse:G6},{s.Relative:G6}\n"))));
+                string.Concat(perStep.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Step},{s.Timestep},{s.Mse:G6},{s.Relative:G6}\n"))));
             Plots.ActivationRanges(q, Path.Combine(outDir, "activation_ranges.png"));
             AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] {outDir}/quantizers.csv ({rows.Count} rows), per_step_error.csv, activation_ranges.png");
             return 0;
         }));
         return command;
-    }
-
-    private sealed record StepError(int Step, int T, double Mse, double Relative);
-
-    /// <summary>At each step of FP trajectories, both models see the same x_t; their outputs are compared.</summary>
-    private static List<StepError> PerStepError(DiffusionModel fp, QuantizedUNet q, SamplerConfig sampler, int images, long seed)
-    {
-        var sums = new SortedDictionary<int, (int T, double Sq, double Ref, int N)>();
-        var diffusion = new GaussianDiffusion(fp.Diffusion);
-        using var noise = new PerImageNoise(seed, 0, images);
-        var shape = new long[] { fp.Config.InChannels, fp.Config.ImageSize, fp.Config.ImageSize };
-        Sampler.Sample(fp.Denoiser, diffusion, sampler, noise.Next(shape), noise, step =>
-        {
-            using var quantized = q.Network.call(step.X, full(step.X.shape[0], step.ModelTime, ScalarType.Float32));
-            double sq = (quantized - step.ModelOutput).square().mean().item<float>();
-            double refEnergy = step.ModelOutput.square().mean().item<float>();
-            sums[step.Index] = (step.Timestep, sq, refEnergy, 1);
-        }).Dispose();
-        return sums.Select(p => new StepError(p.Key, p.Value.T, p.Value.Sq, p.Value.Sq / p.Value.Ref)).ToList();
     }
 }

@@ -1,6 +1,5 @@
 using Qdm.Diffusion;
 using Qdm.Models;
-using Qdm.Checkpoints;
 using Qdm.Models.Ddpm;
 using Qdm.Models.Iddpm;
 
@@ -39,29 +38,22 @@ public static class ModelLoader
     {
         if (!File.Exists(options.Path) && !Directory.Exists(options.Path))
             throw new QdmInputException($"model file not found: {options.Path}");
-        var stateDict = CheckpointReader.Read(options.Path, options.CheckpointKey);
-        var tensors = StateDictLoader.StripPrefix(stateDict.Tensors, new Dictionary<string, TorchSharp.torch.Tensor>());
-        var detected = ArchitectureInference.DetectFamily(tensors)
-            ?? throw new QdmInputException($"{stateDict.Source} is neither a DDPM U-Net (conv_in, temb.dense.*) nor an improved-diffusion " +
-                $"UNetModel (input_blocks.*, time_embed.*); its first keys are {string.Join(", ", tensors.Keys.Take(4))}.");
-
+        UNetFamily? wanted = options.Architecture switch
+        {
+            ArchitectureChoice.Ddpm or ArchitectureChoice.DdpmCifar10 => UNetFamily.Ddpm,
+            ArchitectureChoice.Iddpm or ArchitectureChoice.IddpmCifar10 or ArchitectureChoice.IddpmImageNet64 => UNetFamily.Iddpm,
+            _ => null,
+        };
+        var (stateDict, detected) = ModelFactory.ReadDetected(options.Path, options.CheckpointKey, wanted, options.Architecture.ToString());
         UNetConfig config = options.Architecture switch
         {
             ArchitectureChoice.DdpmCifar10 => DdpmUNetConfig.Cifar10,
             ArchitectureChoice.IddpmCifar10 => IddpmUNetConfig.Cifar10Uncond,
             ArchitectureChoice.IddpmImageNet64 => IddpmUNetConfig.ImageNet64Uncond,
-            _ => ArchitectureInference.Infer(tensors, detected, options.ImageSize, options.NumHeads),
+            _ => ArchitectureInference.Infer(stateDict.Tensors, detected, options.ImageSize, options.NumHeads),
         };
-        var wantedFamily = options.Architecture switch
-        {
-            ArchitectureChoice.Ddpm or ArchitectureChoice.DdpmCifar10 => UNetFamily.Ddpm,
-            ArchitectureChoice.Iddpm or ArchitectureChoice.IddpmCifar10 or ArchitectureChoice.IddpmImageNet64 => UNetFamily.Iddpm,
-            _ => detected,
-        };
-        if (wantedFamily != detected)
-            throw new QdmInputException($"{stateDict.Source} holds a {detected} U-Net, not the requested {options.Architecture} architecture.");
 
-        var network = ModelFactory.Load(new StateDict(tensors, stateDict.Source), config);
+        var network = ModelFactory.Load(stateDict, config);
         var diffusion = options.Diffusion ?? DiffusionModel.DefaultDiffusionFor(detected);
         return new DiffusionModel(network, diffusion, stateDict.Source).Validated();
     }

@@ -97,7 +97,7 @@ public class PlacementTests
         Assert.Equal(6, q.Entries.Count(e => e.Role == nameof(SlotRole.AttentionWeights)));
         Assert.Equal(113 + 12, q.Weights.Count());
         Assert.Equal(113 + 12 + 24, q.Activations.Count());
-        Assert.Empty(q.Entries.Where(e => e.Tensor == QuantTensor.Output));
+        Assert.DoesNotContain(q.Entries, e => e.Tensor == QuantTensor.Output);
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public class PlacementTests
         Assert.Equal(resBlocks, split.Entries.Count(e => e.Role.EndsWith("Shift")));
         // DDPM blocks add the embedding instead of scale-shift: nothing to split.
         var ddpm = Quantization.Quantize(new DdpmUNet(CheckpointLoadingTests.TinyDdpm), new PlacementConfig { SplitTimeEmbedding = true });
-        Assert.Empty(ddpm.Entries.Where(e => e.Role.StartsWith("TimeEmbeddingOutput")));
+        Assert.DoesNotContain(ddpm.Entries, e => e.Role.StartsWith("TimeEmbeddingOutput"));
     }
 
     [Fact]
