@@ -18,6 +18,7 @@ public partial class ArchitectureTests
         ["Placement"] = new[] { "Quant", "Models", "Nn" },
         ["Sampling"] = new[] { "Models", "Diffusion", "Checkpoints", "IO" },
         ["Calibration"] = new[] { "Sampling", "Diffusion", "Models", "IO", "Nn" },
+        ["Export"] = new[] { "Quant", "Models", "Nn", "IO" },
         ["Reconstruction"] = new[] { "Calibration", "Placement", "Quant", "Sampling", "Diffusion", "Models", "IO", "Nn" },
     };
 
@@ -39,6 +40,6 @@ public partial class ArchitectureTests
         Assert.True(violations.Count == 0, string.Join("\n", violations.Distinct()));
     }
 
-    [GeneratedRegex(@"\bQdm\.(IO|Nn|Diffusion|Checkpoints|Models|Metrics|Sampling|Quant|Placement|Calibration|Reconstruction)\b")]
+    [GeneratedRegex(@"\bQdm\.(IO|Nn|Diffusion|Checkpoints|Models|Metrics|Sampling|Quant|Placement|Calibration|Reconstruction|Export)\b")]
     private static partial Regex QdmReference();
 }

@@ -78,6 +78,18 @@ public sealed class QuantLayer : nn.Module<Tensor, Tensor>
                 probe.Add(slices[i], WeightQuantizers[i].call(slices[i]));
     }
 
+    public Tensor Weight => weight;
+    public Tensor? Bias => bias;
+    public int? SplitAt => split;
+
+    /// <summary>The weight as the forward pass uses it (fake-quantized slice by slice).</summary>
+    public Tensor QuantizedWeight()
+    {
+        using var _ = no_grad();
+        var slices = WeightSlices();
+        return cat(slices.Select((w, i) => WeightQuantizers[i].call(w)).ToArray(), 1);
+    }
+
     /// <summary>The FP module this layer wraps (its weight tensor is shared, not copied).</summary>
     public nn.Module<Tensor, Tensor> Original => original;
 

@@ -32,6 +32,18 @@ public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
     /// <summary>QDrop (Wei et al. 2022): with this probability each element keeps its full-precision value (reconstruction only).</summary>
     public double DropProbability { get; set; }
 
+    /// <summary>The integer grid values of x (AdaRound decisions applied when present), for export.</summary>
+    public Tensor Integers(Tensor x)
+    {
+        if (delta is null) throw NotCalibrated();
+        using var _ = no_grad();
+        var shape = PerChannelShape(x);
+        var step = delta.detach().reshape(shape);
+        var z = zeroPoint!.reshape(shape);
+        var rounded = Rounding is not null ? Rounding.Round(x / step) : (x / step).round();
+        return (rounded + z).clamp(Spec.QMin, Spec.QMax);
+    }
+
     /// <summary>LSQ: makes the calibrated step size trainable (activations, during reconstruction).</summary>
     public TorchSharp.Modules.Parameter EnableStepLearning()
     {

@@ -9,6 +9,8 @@ public sealed class IddpmAttentionBlock : TensorPart
 {
     private readonly int numHeads;
 
+    public int NumHeads => numHeads;
+
     public IddpmAttentionBlock(int channels, int numHeads) : base(nameof(IddpmAttentionBlock))
     {
         if (channels % numHeads != 0)

@@ -1,0 +1,54 @@
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Onnx;
+using static TorchSharp.torch;
+
+namespace Qdm.Export;
+
+/// <summary>An exported U-Net run by ONNX Runtime, with the same contract as the TorchSharp model: output = model(x, t).</summary>
+public sealed class OrtUNet : IDisposable
+{
+    private readonly InferenceSession session;
+    private readonly RunOptions runOptions = new();
+    private readonly long outChannels;
+
+    public OrtUNet(ModelProto model, int threads, string? optimizedModelPath = null, GraphOptimizationLevel level = GraphOptimizationLevel.ORT_ENABLE_ALL)
+    {
+        var options = new SessionOptions
+        {
+            IntraOpNumThreads = Math.Max(1, threads),
+            InterOpNumThreads = 1,
+            GraphOptimizationLevel = level,
+        };
+        if (optimizedModelPath is not null) options.OptimizedModelFilePath = optimizedModelPath;
+        session = new InferenceSession(model.ToByteArray(), options);
+        outChannels = model.Graph.Output[0].Type.TensorType.Shape.Dim[1].DimValue;
+    }
+
+    public Tensor Forward(Tensor x, Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        var xc = x.to(ScalarType.Float32).contiguous();
+        var tc = t.to(ScalarType.Float32).contiguous();
+        using var xValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float,
+            xc.shape, Address(xc), xc.numel() * sizeof(float));
+        using var tValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float,
+            tc.shape, Address(tc), tc.numel() * sizeof(float));
+        using var outputs = session.Run(runOptions, new[] { UNetOnnxExporter.InputX, UNetOnnxExporter.InputT }, new[] { xValue, tValue },
+            new[] { UNetOnnxExporter.Output });
+        var result = empty(new[] { x.shape[0], outChannels, x.shape[2], x.shape[3] }, ScalarType.Float32);
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(outputs[0].GetTensorDataAsSpan<float>()).CopyTo(result.bytes);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    private static unsafe IntPtr Address(Tensor t)
+    {
+        fixed (byte* p = t.bytes) return (IntPtr)p;
+    }
+
+    public void Dispose()
+    {
+        runOptions.Dispose();
+        session.Dispose();
+    }
+}
