@@ -45,6 +45,7 @@ public static class BenchCommand
         var command = new Command("bench", "Benchmarks that print figures and ratios.");
         command.Subcommands.Add(forward);
         command.Subcommands.Add(FeaturesBench.Create());
+        command.Subcommands.Add(EnginesBench.Create());
         return command;
     }
 

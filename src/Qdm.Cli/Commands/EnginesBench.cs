@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Qdm.Calibration;
+using Qdm.Diffusion;
+using Qdm.Export;
+using Qdm.Placement;
+using Qdm.Sampling;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Qdm.Cli.Commands;
+
+/// <summary>qdm bench engines: one U-Net forward in TorchSharp (FP32, simulated quantization) and ONNX Runtime (FP32, QDQ int8), side by side.</summary>
+public static class EnginesBench
+{
+    public static Command Create()
+    {
+        var model = new ModelOptions();
+        var placement = new PlacementOptions();
+        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 16 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed forwards per engine (after one warm-up).", DefaultValueFactory = _ => 5 };
+        var intBias = new Option<bool>("--int-bias") { Description = "Export biases as int32 (needed for fused integer kernels)." };
+        var command = new Command("engines", "Time TorchSharp FP32, TorchSharp simulated quantization, ONNX Runtime FP32 and ONNX Runtime QDQ int8.") { batch, repeats, intBias };
+        model.AddTo(command);
+        placement.AddTo(command);
+        command.SetAction(result => CliErrors.Run(() =>
+        {
+            var fp = model.Load(result);
+            var q = Quantization.Quantize(model.Load(result).Network, placement.Build(result));
+            var sampler = DiffusionModel.DefaultSamplerFor(fp.Config.Family, SamplerKind.Ddim, 10);
+            var calibration = TrajectoryCollector.Collect(fp, sampler, images: 4, batch: 4, seed: 0);
+            using (no_grad())
+            using (q.Observe())
+                foreach (var (_, x, t) in calibration.ByTimestep()) q.Network.call(x, t).Dispose();
+
+            int n = result.GetValue(batch), threads = result.GetValue(model.Threads);
+            var input = randn(new long[] { n, fp.Config.InChannels, fp.Config.ImageSize, fp.Config.ImageSize }, generator: new Generator(0));
+            var time = full(n, fp.Diffusion.Steps / 2f, ScalarType.Float32);
+            var fpOnnx = UNetOnnxExporter.Export(fp.Network);
+            var qOnnx = UNetOnnxExporter.Export(q.Network, new QdqOptions { IntegerBias = result.GetValue(intBias) });
+            using var ortFp = new OrtUNet(fpOnnx, threads);
+            using var ortQ = new OrtUNet(qOnnx, threads);
+            var engines = new (string Name, Func<Tensor> Run)[]
+            {
+                ("TorchSharp FP32", () => fp.Network.call(input, time)),
+                ("TorchSharp simulated " + q.Config.Describe(), () => q.Network.call(input, time)),
+                ("ONNX Runtime FP32", () => ortFp.Forward(input, time)),
+                ("ONNX Runtime QDQ int8", () => ortQ.Forward(input, time)),
+            };
+            var table = new Table().AddColumns("engine", "ms/img (min)", "ms/img (median)", "vs TorchSharp FP32");
+            double? baseline = null;
+            using var _ = no_grad();
+            foreach (var (name, run) in engines)
+            {
+                run().Dispose();
+                var times = Enumerable.Range(0, result.GetValue(repeats)).Select(_ =>
+                {
+                    var clock = Stopwatch.StartNew();
+                    run().Dispose();
+                    return clock.Elapsed.TotalMilliseconds / n;
+                }).Order().ToList();
+                baseline ??= times[0];
+                table.AddRow(Markup.Escape(name), $"{times[0]:F2}", $"{times[times.Count / 2]:F2}", $"{baseline / times[0]:F2}×");
+            }
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLineInterpolated($"[grey]batch {n}, {threads} threads, one process; ONNX graphs {fpOnnx.CalculateSize() / 1e6:F1} MB (FP32) and {qOnnx.CalculateSize() / 1e6:F1} MB (QDQ).[/]");
+            return 0;
+        }));
+        return command;
+    }
+}
