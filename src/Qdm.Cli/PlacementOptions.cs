@@ -13,11 +13,12 @@ public sealed class PlacementOptions
     public Option<bool> SplitTimeEmbedding { get; } = new("--split-temb") { Description = "Separate quantizers for the scale and shift halves (scale-shift models)." };
     public Option<bool> NoSplitSkip { get; } = new("--no-split-skip") { Description = "One quantizer for the decoder skip concat instead of two." };
     public Option<EdgeLayers> Edge { get; } = new("--edge") { Description = "First/last conv: eightbit, fullprecision or same.", DefaultValueFactory = _ => EdgeLayers.EightBit };
+    public Option<bool> IntegerKernels { get; } = new("--integer-kernels") { Description = "Also quantize every layer output and keep biases on the int32 grid (what fused int8 kernels need)." };
     public Option<string[]> Exclude { get; } = new("--exclude") { Description = "Regular expressions of module paths to leave in full precision.", AllowMultipleArgumentsPerToken = true };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Placement, WeightBits, ActivationBits, AttentionBits, SplitTimeEmbedding, NoSplitSkip, Edge, Exclude })
+        foreach (var option in new Option[] { Placement, WeightBits, ActivationBits, AttentionBits, SplitTimeEmbedding, NoSplitSkip, Edge, IntegerKernels, Exclude })
             command.Options.Add(option);
     }
 
@@ -31,5 +32,6 @@ public sealed class PlacementOptions
         SplitSkip = !result.GetValue(NoSplitSkip),
         EdgeLayers = result.GetValue(Edge),
         Exclude = result.GetValue(Exclude) ?? Array.Empty<string>(),
+        IntegerKernels = result.GetValue(IntegerKernels),
     }.Validated();
 }

@@ -78,7 +78,7 @@ internal static class Qdq
             g.Initializer("w_zp", zeros(scales.shape[0], dtype: ScalarType.Int8)) }, new() { ["axis"] = 0L });
         if (bias is null) return (w, null);
         var input = layer.InputQuantizers.Length == 1 ? layer.InputQuantizers[0] : null;
-        if (!options.IntegerBias || input is not { Enabled: true, IsCalibrated: true })
+        if (!(options.IntegerBias || layer.IntegerBias) || input is not { Enabled: true, IsCalibrated: true, Spec.PassThrough: false })
             return (w, g.Initializer("b", bias));
         var biasScale = scales * input.Delta.detach();
         var biasInt = (bias.detach() / biasScale).round().to(ScalarType.Int32);

@@ -38,6 +38,11 @@ public sealed record PlacementConfig
     /// <summary>DI2N: separate quantizers for the scale and shift halves of a scale-shift ResBlock's embedding output.</summary>
     public bool SplitTimeEmbedding { get; init; }
     public EdgeLayers EdgeLayers { get; init; } = EdgeLayers.EightBit;
+    /// <summary>
+    /// Deployment form for integer kernels: every conv/linear also quantizes its output, and biases live on the int32 grid
+    /// s_x·s_w (what ONNX Runtime needs to fuse QDQ into QLinearConv / QGemm). The simulation does the same, so the two agree.
+    /// </summary>
+    public bool IntegerKernels { get; init; }
     /// <summary>Regular expressions over module paths; matching layers and slots are not quantized.</summary>
     public IReadOnlyList<string> Exclude { get; init; } = Array.Empty<string>();
     /// <summary>Weight quantizer template (bits come from WeightBits): symmetric per output channel, MSE search.</summary>
@@ -57,5 +62,5 @@ public sealed record PlacementConfig
         $"{Kind.ToString().ToLowerInvariant()} W{WeightBits}A{ActivationBits}" +
         (AttentionBits is { } a && a != ActivationBits ? $" attn{a}" : "") +
         (Kind == PlacementKind.Full ? $", split skip {(SplitSkip ? "on" : "off")}, split time embedding {(SplitTimeEmbedding ? "on" : "off")}" : "") +
-        $", first/last {EdgeLayers}" + (Exclude.Count > 0 ? $", excluding {string.Join(" ", Exclude)}" : "");
+        $", first/last {EdgeLayers}" + (IntegerKernels ? ", integer-kernel form (outputs quantized, int32 bias)" : "") + (Exclude.Count > 0 ? $", excluding {string.Join(" ", Exclude)}" : "");
 }

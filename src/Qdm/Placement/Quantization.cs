@@ -32,7 +32,10 @@ public static class Quantization
             int? split = config.Kind == PlacementKind.Full && config.SplitSkip ? site.SkipSplit : null;
             var layer = new QuantLayer(site.Path, module, config.Weights with { Bits = wBits },
                 rule.Activation == ActivationPoint.Input ? act : null,
-                rule.Activation == ActivationPoint.Output ? act : null, split);
+                rule.Activation == ActivationPoint.Output || config.IntegerKernels ? act : null, split)
+            {
+                IntegerBias = config.IntegerKernels,
+            };
             network.ReplaceAt(site.Path, layer);
             var role = site.Role.ToString();
             entries.AddRange(layer.WeightQuantizers.Select(q => new QuantEntry(site.Path, role, QuantTensor.Weight, q)));

@@ -17,6 +17,8 @@ public sealed class QuantLayer : nn.Module<Tensor, Tensor>
     private readonly Parameter? bias;
     private readonly int? split;
 
+    /// <summary>Bias rounded to the int32 grid s_x·s_w (per output channel) as integer kernels hold it.</summary>
+    public bool IntegerBias { get; init; }
     public UniformQuantizer[] WeightQuantizers { get; }
     public UniformQuantizer[] InputQuantizers { get; }
     public UniformQuantizer? OutputQuantizer { get; }
@@ -57,6 +59,16 @@ public sealed class QuantLayer : nn.Module<Tensor, Tensor>
     }
 
     private static string Suffix(string name, string separator = ".") => name.Length == 0 ? "" : separator + name;
+
+    /// <summary>The bias on the int32 grid s_x·s_w[c] when one input and one weight quantizer define it; otherwise the bias.</summary>
+    public Tensor? GridBias()
+    {
+        if (bias is null || InputQuantizers.Length != 1 || WeightQuantizers.Length != 1) return bias;
+        var (x, w) = (InputQuantizers[0], WeightQuantizers[0]);
+        if (!x.Enabled || !x.IsCalibrated || !w.Enabled || !w.IsCalibrated || !w.Spec.PerChannel || x.Spec.PassThrough || w.Spec.PassThrough) return bias;
+        var scale = w.Delta.detach() * x.Delta.detach();
+        return (bias.detach() / scale).round() * scale;
+    }
 
     /// <summary>Switches every weight quantizer of this layer to AdaRound, starting from its weight slice.</summary>
     public IReadOnlyList<AdaRound> StartAdaRound()
@@ -109,11 +121,12 @@ public sealed class QuantLayer : nn.Module<Tensor, Tensor>
             input = InputQuantizers.Length > 0 ? InputQuantizers[0].call(x) : x;
             w = WeightQuantizers[0].call(weight);
         }
+        var b = IntegerBias ? GridBias() : bias;
         var y = original switch
         {
-            Conv2d c => F.conv2d(input, w, bias, c.stride, c.padding, c.dilation!, c.groups),
-            Conv1d c => F.conv1d(input, w, bias, c.stride[0], c.padding![0], c.dilation![0], c.groups),
-            _ => F.linear(input, w, bias),
+            Conv2d c => F.conv2d(input, w, b, c.stride, c.padding, c.dilation!, c.groups),
+            Conv1d c => F.conv1d(input, w, b, c.stride[0], c.padding![0], c.dilation![0], c.groups),
+            _ => F.linear(input, w, b),
         };
         if (OutputQuantizer is not null) y = OutputQuantizer.call(y);
         return y.MoveToOuterDisposeScope();

@@ -36,10 +36,10 @@ public class OnnxExportTests(ITestOutputHelper output)
         Assert.True(d < 1e-4, $"max difference {d}");
     }
 
-    private static QuantizedUNet Calibrated(PlacementKind kind, bool iddpm, (Tensor X, Tensor T) input)
+    private static QuantizedUNet Calibrated(PlacementKind kind, bool iddpm, (Tensor X, Tensor T) input, bool integerKernels = false)
     {
         UNetConfig config = iddpm ? CheckpointLoadingTests.TinyIddpm : CheckpointLoadingTests.TinyDdpm;
-        var q = Quantization.Quantize(Randomised(config, 2), new PlacementConfig { Kind = kind, SplitTimeEmbedding = iddpm });
+        var q = Quantization.Quantize(Randomised(config, 2), new PlacementConfig { Kind = kind, SplitTimeEmbedding = iddpm, IntegerKernels = integerKernels });
         using (no_grad())
         using (q.Observe()) q.Network.call(input.X, input.T).Dispose();
         return q;
@@ -72,17 +72,18 @@ public class OnnxExportTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(PlacementKind.Full, false)]
-    [InlineData(PlacementKind.Full, true)]
-    [InlineData(PlacementKind.Ptq4dm, false)]
-    public void Whole_w8a8_model_in_onnx_runtime_carries_the_simulations_amount_of_quantization_noise(PlacementKind kind, bool iddpm)
+    [InlineData(PlacementKind.Full, false, false)]
+    [InlineData(PlacementKind.Full, true, false)]
+    [InlineData(PlacementKind.Ptq4dm, false, false)]
+    [InlineData(PlacementKind.Full, false, true)]
+    public void Whole_w8a8_model_in_onnx_runtime_carries_the_simulations_amount_of_quantization_noise(PlacementKind kind, bool iddpm, bool integerKernels)
     {
         // In a deep quantized network a rounding decided the other way (float summation order differs between engines)
         // moves later inputs by a whole step and flips more, so the two engines' quantization noises differ in detail.
         // "The same quantized model" then shows as: the same amount of quantization noise, and each quantizer exact alone
         // (the test above).
         var input = Inputs();
-        var q = Calibrated(kind, iddpm, input);
+        var q = Calibrated(kind, iddpm, input, integerKernels);
         UNetConfig config = iddpm ? CheckpointLoadingTests.TinyIddpm : CheckpointLoadingTests.TinyDdpm;
         using var ort = new OrtUNet(UNetOnnxExporter.Export(q.Network), threads: 2);
         using var _ = no_grad();
@@ -97,5 +98,24 @@ public class OnnxExportTests(ITestOutputHelper output)
             $"|sim − FP| {simVsFp:G3}, |ORT − FP| {ortVsFp:G3}; within one output step ({step:G3}): {withinStep:P1}");
         Assert.InRange(ortVsFp / simVsFp, 0.8, 1.2);   // the same amount of quantization noise
         Assert.True(ortVsSim <= 1.3 * simVsFp, "ORT is further from the simulation than independent rounding noise would put it");
+    }
+
+    [Fact]
+    public void Integer_kernel_form_is_fused_by_onnx_runtime_into_integer_convolutions_and_gemms()
+    {
+        var input = Inputs();
+        var q = Calibrated(PlacementKind.Full, iddpm: false, input, integerKernels: true);
+        var optimized = Path.Combine(Path.GetTempPath(), $"qdm-opt-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            using (var ort = new OrtUNet(UNetOnnxExporter.Export(q.Network), threads: 2, optimized)) ort.Forward(input.X, input.T).Dispose();
+            var graph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(optimized)).Graph;
+            var ops = graph.Node.GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.Count());
+            output.WriteLine(string.Join(", ", ops.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}")));
+            int convs = q.Network.modules().OfType<Qdm.Quant.QuantLayer>().Count(l => l.Original is TorchSharp.Modules.Conv2d && l.SplitAt is null);
+            Assert.True(ops.GetValueOrDefault("QLinearConv") >= convs, $"{ops.GetValueOrDefault("QLinearConv")} QLinearConv for {convs} unsplit convolutions");
+            Assert.True(ops.GetValueOrDefault("QGemm") > 0);
+        }
+        finally { File.Delete(optimized); }
     }
 }
