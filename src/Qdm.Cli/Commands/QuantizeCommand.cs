@@ -134,7 +134,9 @@ public static class QuantizeCommand
             var after = StepErrors.Measure(fp, q.Network, sampler, result.GetValue(evalImages), result.GetValue(seed) + 1_000_003);
 
             double seconds = clock.Elapsed.TotalSeconds;
-            QuantizedModelFile.Save(outPath, q, new QuantizationRecord(fp.Source, QuantizedModelFile.Sha256(result.GetValue(model.Model) ?? ModelOptions.BuiltInPath),
+            var sourcePath = Path.GetFullPath(result.GetValue(model.Model) ?? ModelOptions.BuiltInPath);
+            QuantizedModelFile.Save(outPath, q, new QuantizationRecord(fp.Source, sourcePath, File.Exists(sourcePath) ? QuantizedModelFile.Sha256(sourcePath) : "",
+                fp.Config.ImageSize, result.GetValue(model.NumHeads),
                 fp.Config.Describe(), fp.Diffusion.Describe(), placementConfig, calibration.Describe(), reconstruction.Describe(), seconds));
             File.WriteAllText(Path.Combine(workDir, "quantizers.csv"), QuantReport.ToCsv(QuantReport.Build(q)));
             PrintSummary(q, units, before, after, seconds, outPath);

@@ -22,14 +22,32 @@ public static class SampleCommand
         var shard = new Option<string>("--shard") { Description = "i/n: generate only the i-th of n disjoint image ranges (0-based).", DefaultValueFactory = _ => "0/1" };
         var noPngs = new Option<bool>("--no-png") { Description = "Skip the per-image PNG files." };
         var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
+        var backend = new Option<string>("--backend") { Description = "torchsharp (the reference) or ort (ONNX Runtime: FP32, or integer kernels for quantized models).", DefaultValueFactory = _ => "torchsharp" };
+        var source = new Option<string?>("--source") { Description = "For a .qdm model: the FP checkpoint it was quantized from, if not where it was." };
 
         var command = new Command("sample", "Sample images from a diffusion model (resumes an interrupted run in the same --out).");
         model.AddTo(command);
-        foreach (var option in new Option[] { sampler, steps, eta, skip, clip, n, batch, seed, shard, noPngs, output }) command.Options.Add(option);
+        foreach (var option in new Option[] { sampler, steps, eta, skip, clip, n, batch, seed, shard, noPngs, output, backend, source }) command.Options.Add(option);
 
         command.SetAction(result => CliErrors.Run(() =>
         {
-            var loaded = model.Load(result);
+            var modelPath = result.GetValue(model.Model);
+            DiffusionModel loaded;
+            if (modelPath is not null && modelPath.EndsWith(".qdm", StringComparison.OrdinalIgnoreCase))
+            {
+                TorchSharp.torch.set_num_threads(Math.Max(1, result.GetValue(model.Threads)));
+                var (fpModel, quantized, record) = Reconstruction.QuantizedModelFile.Load(modelPath, result.GetValue(source));
+                loaded = fpModel with { Source = $"{modelPath} ({record.Placement.Describe()}; from {record.SourcePath})" };
+            }
+            else loaded = model.Load(result);
+            var engine = result.GetValue(backend)!.ToLowerInvariant();
+            using var ort = engine switch
+            {
+                "ort" => new Export.OrtUNet(Export.UNetOnnxExporter.Export(loaded.Network), result.GetValue(model.Threads)),
+                "torchsharp" or "torch" => null,
+                _ => throw new QdmInputException($"unknown --backend '{engine}'; expected torchsharp or ort."),
+            };
+            Denoiser? denoiser = ort is null ? null : (x, t) => ort.Forward(x, t);
             var defaults = DiffusionModel.DefaultSamplerFor(loaded.Config.Family, result.GetValue(sampler), result.GetValue(steps), result.GetValue(eta));
             var samplerConfig = defaults with
             {
@@ -46,7 +64,7 @@ public static class SampleCommand
 
             AnsiConsole.MarkupLineInterpolated($"[bold]model[/]   {loaded.Source}");
             AnsiConsole.MarkupLineInterpolated($"          {loaded.Config.Describe()}; {loaded.Diffusion.Describe()}");
-            AnsiConsole.MarkupLineInterpolated($"[bold]sampler[/] {samplerConfig.Describe()}");
+            AnsiConsole.MarkupLineInterpolated($"[bold]sampler[/] {samplerConfig.Describe()}; engine {(ort is null ? "TorchSharp" : "ONNX Runtime")}");
             var (first, length) = job.ShardRange();
             AnsiConsole.MarkupLineInterpolated($"[bold]images[/]  {first}..{first + length - 1} of {job.Count} (shard {shardIndex}/{shardCount}), seed {job.Seed}, batch {job.BatchSize}");
 
@@ -61,7 +79,7 @@ public static class SampleCommand
                         task.Value = p.Done;
                         if (p.ImagesPerSecond > 0) task.Description = $"sampling [grey]{p.ImagesPerSecond:F2} img/s[/]";
                     });
-                    sampled = SampleJob.Run(loaded, samplerConfig, job, outDir, progress);
+                    sampled = SampleJob.Run(loaded, samplerConfig, job, outDir, progress, denoiser: denoiser, engine: ort is null ? "torchsharp" : "onnxruntime");
                     task.Value = length;
                 });
             long fresh = sampled.Images - sampled.ResumedImages;

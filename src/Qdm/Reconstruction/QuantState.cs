@@ -37,19 +37,25 @@ public static class QuantState
         var content = Safetensors.Read(path);
         if (content.Metadata.GetValueOrDefault("format") != "qdm-quant-state" || content.Metadata.GetValueOrDefault("fingerprint") != fingerprint)
             return null;
+        Apply(model, content.Tensors);
+        return JsonSerializer.Deserialize<List<string>>(content.Metadata["finished_units"]) ?? new List<string>();
+    }
+
+    /// <summary>Sets every quantizer named in the tensors (step, zero point, AdaRound decisions); all must be present.</summary>
+    public static void Apply(QuantizedUNet model, IReadOnlyDictionary<string, TorchSharp.torch.Tensor> tensors)
+    {
         var weights = model.Network.modules().OfType<QuantLayer>().ToList();
         foreach (var e in model.Entries)
         {
             var q = e.Quantizer;
-            if (content.Tensors.TryGetValue(q.Label + "/delta", out var delta))
-                q.SetRange(delta, content.Tensors[q.Label + "/zero_point"]);
-            if (content.Tensors.TryGetValue(q.Label + "/round_up", out var up))
+            if (tensors.TryGetValue(q.Label + "/delta", out var delta))
+                q.SetRange(delta, tensors[q.Label + "/zero_point"]);
+            if (tensors.TryGetValue(q.Label + "/round_up", out var up))
             {
                 var layer = weights.First(l => l.WeightQuantizers.Contains(q));
                 int index = Array.IndexOf(layer.WeightQuantizers, q);
                 layer.StartAdaRound()[index].SetDecisions(up);
             }
         }
-        return JsonSerializer.Deserialize<List<string>>(content.Metadata["finished_units"]) ?? new List<string>();
     }
 }

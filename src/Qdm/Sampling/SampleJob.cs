@@ -47,12 +47,13 @@ public static class SampleJob
 {
     public const string ManifestName = "run.json";
 
+    /// <param name="denoiser">Computes the network (e.g. ONNX Runtime); default: the model's TorchSharp network.</param>
     public static SampleResult Run(DiffusionModel model, SamplerConfig sampler, SampleJobConfig job, string outDir,
-        IProgress<SampleProgress>? progress = null, CancellationToken cancel = default)
+        IProgress<SampleProgress>? progress = null, CancellationToken cancel = default, Denoiser? denoiser = null, string engine = "torchsharp")
     {
         job.Validated();
         Directory.CreateDirectory(outDir);
-        CheckManifest(outDir, Manifest(model, sampler, job));
+        CheckManifest(outDir, Manifest(model, sampler, job, engine));
         var diffusion = new GaussianDiffusion(model.Diffusion);
         var (first, length) = job.ShardRange();
         var batchDir = Path.Combine(outDir, "batches");
@@ -79,7 +80,7 @@ public static class SampleJob
                 using var noise = new PerImageNoise(job.Seed, start, count);
                 var shape = new long[] { model.Config.InChannels, model.Config.ImageSize, model.Config.ImageSize };
                 var xT = noise.Next(shape);
-                var x0 = Sampler.Sample(model.Denoiser, diffusion, sampler, xT, noise);
+                var x0 = Sampler.Sample(denoiser ?? model.Denoiser, diffusion, sampler, xT, noise);
                 Npz.Write(file, new Dictionary<string, Tensor>
                 {
                     ["images"] = ImageTensors.ToUint8Nhwc(x0),
@@ -140,9 +141,10 @@ public static class SampleJob
         }
     }
 
-    private static Dictionary<string, string> Manifest(DiffusionModel model, SamplerConfig sampler, SampleJobConfig job) => new()
+    private static Dictionary<string, string> Manifest(DiffusionModel model, SamplerConfig sampler, SampleJobConfig job, string engine) => new()
     {
         ["model"] = model.Source,
+        ["engine"] = engine,
         ["architecture"] = model.Config.Describe(),
         ["diffusion"] = model.Diffusion.Describe(),
         ["sampler"] = sampler.Describe(),
