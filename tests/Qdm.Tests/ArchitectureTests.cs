@@ -18,7 +18,7 @@ public partial class ArchitectureTests
         ["Placement"] = new[] { "Quant", "Models", "Nn" },
         ["Sampling"] = new[] { "Models", "Diffusion", "Checkpoints", "IO" },
         ["Calibration"] = new[] { "Sampling", "Diffusion", "Models", "IO", "Nn" },
-        ["Export"] = new[] { "Quant", "Models", "Nn", "IO" },
+        ["Export"] = new[] { "Quant", "Placement", "Diffusion", "Models", "Nn", "IO" },
         ["Reconstruction"] = new[] { "Calibration", "Placement", "Quant", "Sampling", "Diffusion", "Models", "IO", "Nn" },
     };
 

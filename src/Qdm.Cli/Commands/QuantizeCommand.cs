@@ -38,7 +38,7 @@ public static class QuantizeCommand
         var seed = new Option<long>("--seed") { Description = "Seed of calibration data and reconstruction.", DefaultValueFactory = _ => 0 };
         var evalImages = new Option<int>("--eval-images") { Description = "Trajectories for the per-step error report.", DefaultValueFactory = _ => 4 };
         var work = new Option<string?>("--work") { Description = "Folder for calibration data and reconstruction state (resumable). Default: OUT.work/." };
-        var output = new Option<string>("--out") { Description = "Quantized model file (.qdm).", Required = true };
+        var output = new Option<string>("--out") { Description = "Quantized model file (.qdm: integer weights, steps, architecture; reloads without the FP checkpoint).", Required = true };
 
         var command = new Command("quantize", "Quantize a model: calibrate, reconstruct, save.");
         model.AddTo(command);
@@ -135,14 +135,26 @@ public static class QuantizeCommand
 
             double seconds = clock.Elapsed.TotalSeconds;
             var sourcePath = Path.GetFullPath(result.GetValue(model.Model) ?? ModelOptions.BuiltInPath);
-            QuantizedModelFile.Save(outPath, q, new QuantizationRecord(fp.Source, sourcePath, File.Exists(sourcePath) ? QuantizedModelFile.Sha256(sourcePath) : "",
-                fp.Config.ImageSize, result.GetValue(model.NumHeads),
-                fp.Config.Describe(), fp.Diffusion.Describe(), placementConfig, calibration.Describe(), reconstruction.Describe(), seconds));
+            Export.CompactModelFile.Save(outPath, q, fp.Diffusion, new Dictionary<string, string>
+            {
+                ["source"] = fp.Source,
+                ["source_sha256"] = File.Exists(sourcePath) ? Sha256(sourcePath) : "",
+                ["method"] = result.GetValue(method).ToString(),
+                ["calibration"] = calibration.Describe(),
+                ["reconstruction"] = reconstruction.Describe(),
+                ["seconds"] = seconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture),
+            });
             File.WriteAllText(Path.Combine(workDir, "quantizers.csv"), QuantReport.ToCsv(QuantReport.Build(q)));
             PrintSummary(q, units, before, after, seconds, outPath);
             return 0;
         }));
         return command;
+    }
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
     }
 
     private static CalibrationSet LoadOrBuildCalibration(DiffusionModel fp, CalibrationConfig config, string workDir)

@@ -23,11 +23,11 @@ public static class SampleCommand
         var noPngs = new Option<bool>("--no-png") { Description = "Skip the per-image PNG files." };
         var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
         var backend = new Option<string>("--backend") { Description = "torchsharp (the reference) or ort (ONNX Runtime: FP32, or integer kernels for quantized models).", DefaultValueFactory = _ => "torchsharp" };
-        var source = new Option<string?>("--source") { Description = "For a .qdm model: the FP checkpoint it was quantized from, if not where it was." };
+
 
         var command = new Command("sample", "Sample images from a diffusion model (resumes an interrupted run in the same --out).");
         model.AddTo(command);
-        foreach (var option in new Option[] { sampler, steps, eta, skip, clip, n, batch, seed, shard, noPngs, output, backend, source }) command.Options.Add(option);
+        foreach (var option in new Option[] { sampler, steps, eta, skip, clip, n, batch, seed, shard, noPngs, output, backend }) command.Options.Add(option);
 
         command.SetAction(result => CliErrors.Run(() =>
         {
@@ -36,8 +36,9 @@ public static class SampleCommand
             if (modelPath is not null && modelPath.EndsWith(".qdm", StringComparison.OrdinalIgnoreCase))
             {
                 TorchSharp.torch.set_num_threads(Math.Max(1, result.GetValue(model.Threads)));
-                var (fpModel, quantized, record) = Reconstruction.QuantizedModelFile.Load(modelPath, result.GetValue(source));
-                loaded = fpModel with { Source = $"{modelPath} ({record.Placement.Describe()}; from {record.SourcePath})" };
+                var (quantized, diffusion, metadata) = Export.CompactModelFile.Load(modelPath);
+                loaded = new DiffusionModel(quantized.Network, diffusion,
+                    $"{modelPath} ({quantized.Config.Describe()}; quantized from {metadata.GetValueOrDefault("source", "?")})").Validated();
             }
             else loaded = model.Load(result);
             var engine = result.GetValue(backend)!.ToLowerInvariant();

@@ -23,12 +23,22 @@ public class QuantizeCliTests : TempFolder
         var first = QdmProcess.Run(args);
         Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
         var file = Qdm.IO.Safetensors.Read(outPath);
-        Assert.Equal("qdm-quantized-model", file.Metadata["format"]);
-        Assert.Contains(method == "ptq4dm" ? "\"Kind\":0" : "\"SplitTimeEmbedding\":true", file.Metadata["record"]);
-        Assert.Contains(file.Tensors.Keys, k => k.EndsWith("/round_up"));   // AdaRound decisions are stored
+        Assert.Equal("qdm-compact-model", file.Metadata["format"]);
+        Assert.Contains(method == "ptq4dm" ? "\"Kind\":0" : "\"SplitTimeEmbedding\":true", file.Metadata["placement"]);
+        Assert.Contains(file.Tensors.Keys, k => k.EndsWith("/int"));   // integer weights (AdaRound decisions applied)
+
+        // It samples without calibration data or the FP checkpoint, in both engines.
+        File.Delete(path);
+        foreach (var backend in new[] { "torchsharp", "ort" })
+        {
+            var sampled = QdmProcess.Run("sample", "--model", outPath, "--backend", backend, "--n", "2", "--batch", "2", "--steps", "2", "--no-png",
+                "--out", Path.Combine(dir, "samples-" + backend));
+            Assert.True(sampled.ExitCode == 0, sampled.Stderr + sampled.Stdout);
+        }
         Assert.True(File.Exists(Path.Combine(outPath + ".work", "calibration_timesteps.png")));
         Assert.Contains("mean relative output MSE", first.Stdout);
 
+        Qdm.IO.Safetensors.Write(path, model.state_dict());   // the resumed run needs its checkpoint again
         var again = QdmProcess.Run(args);
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.Contains("reusing", again.Stdout);
