@@ -20,6 +20,7 @@ public partial class ArchitectureTests
         ["Calibration"] = new[] { "Sampling", "Diffusion", "Models", "IO", "Nn" },
         ["Export"] = new[] { "Quant", "Placement", "Diffusion", "Models", "Nn", "IO" },
         ["Reconstruction"] = new[] { "Calibration", "Placement", "Quant", "Sampling", "Diffusion", "Models", "IO", "Nn" },
+        ["Workflows"] = new[] { "Reconstruction", "Calibration", "Placement", "Quant", "Sampling", "Diffusion", "Models", "Metrics", "Export", "IO", "Nn" },
     };
 
     [Fact]
@@ -40,6 +41,6 @@ public partial class ArchitectureTests
         Assert.True(violations.Count == 0, string.Join("\n", violations.Distinct()));
     }
 
-    [GeneratedRegex(@"\bQdm\.(IO|Nn|Diffusion|Checkpoints|Models|Metrics|Sampling|Quant|Placement|Calibration|Reconstruction|Export)\b")]
+    [GeneratedRegex(@"\bQdm\.(IO|Nn|Diffusion|Checkpoints|Models|Metrics|Sampling|Quant|Placement|Calibration|Reconstruction|Export|Workflows)\b")]
     private static partial Regex QdmReference();
 }

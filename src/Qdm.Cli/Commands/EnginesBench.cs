@@ -20,7 +20,8 @@ public static class EnginesBench
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 16 };
         var repeats = new Option<int>("--repeats") { Description = "Timed forwards per engine (after one warm-up).", DefaultValueFactory = _ => 5 };
         var intBias = new Option<bool>("--int-bias") { Description = "Export biases as int32 (needed for fused integer kernels)." };
-        var command = new Command("engines", "Time TorchSharp FP32, TorchSharp simulated quantization, ONNX Runtime FP32 and ONNX Runtime QDQ int8.") { batch, repeats, intBias };
+        var profile = new Option<string?>("--profile") { Description = "Also profile both ONNX Runtime sessions into this folder and print time per operator type." };
+        var command = new Command("engines", "Time TorchSharp FP32, TorchSharp simulated quantization, ONNX Runtime FP32 and ONNX Runtime QDQ int8.") { batch, repeats, intBias, profile };
         model.AddTo(command);
         placement.AddTo(command);
         command.SetAction(result => CliErrors.Run(() =>
@@ -63,9 +64,36 @@ public static class EnginesBench
                 table.AddRow(Markup.Escape(name), $"{times[0]:F2}", $"{times[times.Count / 2]:F2}", $"{baseline / times[0]:F2}×");
             }
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLineInterpolated($"[grey]batch {n}, {threads} threads, one process; ONNX graphs {fpOnnx.CalculateSize() / 1e6:F1} MB (FP32) and {qOnnx.CalculateSize() / 1e6:F1} MB (QDQ).[/]");
+            if (result.GetValue(profile) is { } profileDir) PrintProfiles(profileDir, fpOnnx, qOnnx, input, time, threads);
+            var compact = Path.Combine(Path.GetTempPath(), $"qdm-bench-{Environment.ProcessId}.qdm");
+            Export.CompactModelFile.Save(compact, q, fp.Diffusion, new Dictionary<string, string>());
+            long compactBytes = new FileInfo(compact).Length;
+            File.Delete(compact);
+            long fp32Bytes = fp.Network.parameters().Sum(p => p.numel()) * 4;
+            AnsiConsole.MarkupLineInterpolated($"[grey]batch {n}, {threads} threads, one process. Sizes: FP32 weights {fp32Bytes / 1e6:F1} MB; quantized .qdm {compactBytes / 1e6:F2} MB ({(double)compactBytes / fp32Bytes:F3}×); ONNX graphs {fpOnnx.CalculateSize() / 1e6:F1} MB (FP32), {qOnnx.CalculateSize() / 1e6:F1} MB (QDQ). Peak memory of this process: {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB.[/]");
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Where ONNX Runtime spends a forward: milliseconds per operator type, FP32 and QDQ side by side.</summary>
+    private static void PrintProfiles(string folder, Onnx.ModelProto fpOnnx, Onnx.ModelProto qOnnx, Tensor input, Tensor time, int threads)
+    {
+        Directory.CreateDirectory(folder);
+        var summaries = new List<IReadOnlyList<(string OpType, double Milliseconds, int Calls)>>();
+        foreach (var (name, graph) in new[] { ("fp32", fpOnnx), ("qdq", qOnnx) })
+        {
+            using var session = new OrtUNet(graph, threads, optimizedModelPath: Path.Combine(folder, $"{name}.optimized.onnx"), profilePrefix: Path.Combine(folder, name));
+            for (int i = 0; i < 3; i++) session.Forward(input, time).Dispose();
+            summaries.Add(OrtUNet.SummariseProfile(session.EndProfiling()));
+        }
+        var table = new Table().AddColumns("operator", "FP32 ms (calls)", "QDQ ms (calls)");
+        foreach (var op in summaries.SelectMany(s => s.Select(x => x.OpType)).Distinct().OrderByDescending(o => summaries.Max(s => s.FirstOrDefault(x => x.OpType == o).Milliseconds)))
+        {
+            string Cell(IReadOnlyList<(string OpType, double Milliseconds, int Calls)> s) => s.FirstOrDefault(x => x.OpType == op) is { OpType: not null } x ? $"{x.Milliseconds:F1} ({x.Calls})" : "";
+            table.AddRow(op, Cell(summaries[0]), Cell(summaries[1]));
+        }
+        AnsiConsole.MarkupLineInterpolated($"[bold]ONNX Runtime profile[/] (3 forwards of batch {input.shape[0]} each, traces and optimized graphs in {folder})");
+        AnsiConsole.Write(table);
     }
 }

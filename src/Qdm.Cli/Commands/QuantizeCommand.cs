@@ -100,45 +100,17 @@ public static class QuantizeCommand
             AnsiConsole.MarkupLineInterpolated($"[bold]calibration[/]    {calibration.Describe()}");
             AnsiConsole.MarkupLineInterpolated($"[bold]reconstruction[/] {reconstruction.Describe()}");
 
-            var data = LoadOrBuildCalibration(fp, calibration, workDir);
-            Plots.TimestepHistogram(data, Path.Combine(workDir, "calibration_timesteps.png"), calibration.Describe());
-            var q = Quantization.Quantize(toQuantize.Network, placementConfig);
-            using (no_grad())
-            using (var observation = q.Observe())
-                foreach (var (t, x, modelTime) in data.ByTimestep())
-                {
-                    observation.Timestep = t;
-                    q.Network.call(x, modelTime).Dispose();
-                }
-            var sampler = DiffusionModel.DefaultSamplerFor(fp.Config.Family, SamplerKind.Ddim, calibration.SamplingSteps);
-            var before = StepErrors.Measure(fp, q.Network, sampler, result.GetValue(evalImages), result.GetValue(seed) + 1_000_003);
+            var job = new Workflows.QuantizationJob(placementConfig, calibration, reconstruction) { EvalImages = result.GetValue(evalImages) };
+            var outcome = RunWithProgress(fp, toQuantize, job, workDir,
+                calibration.DataPath is null ? null : n => Metrics.ImageSources.Open(calibration.DataPath, n).Batches(calibration.Batch));
+            var (q, units, before, after) = (outcome.Model, outcome.Units.ToList(), outcome.Before, outcome.After);
 
-            var units = new List<UnitResult>();
-            if (reconstruction.Iterations > 0)
-                AnsiConsole.Progress()
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                    .Start(ctx =>
-                    {
-                        var task = ctx.AddTask("reconstruction", maxValue: 1);
-                        int unitIndex = 0, unitCount = 1;
-                        units.AddRange(Reconstructor.Run(q, fp.Network, data, reconstruction, workDir,
-                            new SynchronousProgress<UnitResult>(u =>
-                            {
-                                (unitIndex, unitCount) = (u.Index + 1, u.Count);
-                                task.MaxValue = u.Count;
-                                task.Value = u.Index + 1;
-                                task.Description = Markup.Escape($"unit {u.Index + 1}/{u.Count} {u.Path}{(u.Resumed ? " (resumed)" : $" {u.MseBefore:E2}→{u.MseAfter:E2}")}");
-                            }),
-                            (step, total) => { if (step % 10 == 0) task.Value = unitIndex + (double)step / total; }));
-                    });
-            var after = StepErrors.Measure(fp, q.Network, sampler, result.GetValue(evalImages), result.GetValue(seed) + 1_000_003);
-
-            double seconds = clock.Elapsed.TotalSeconds;
+            double seconds = clock.Elapsed.TotalSeconds;   // the whole command, model loading included
             var sourcePath = Path.GetFullPath(result.GetValue(model.Model) ?? ModelOptions.BuiltInPath);
             Export.CompactModelFile.Save(outPath, q, fp.Diffusion, new Dictionary<string, string>
             {
                 ["source"] = fp.Source,
-                ["source_sha256"] = File.Exists(sourcePath) ? Sha256(sourcePath) : "",
+                ["source_sha256"] = File.Exists(sourcePath) ? IO.FileHash.Sha256(sourcePath) : "",
                 ["method"] = result.GetValue(method).ToString(),
                 ["calibration"] = calibration.Describe(),
                 ["reconstruction"] = reconstruction.Describe(),
@@ -151,33 +123,42 @@ public static class QuantizeCommand
         return command;
     }
 
-    private static string Sha256(string path)
+    /// <summary>Runs the workflow with a progress bar per stage; shared with qdm reproduce.</summary>
+    public static Workflows.QuantizationOutcome RunWithProgress(DiffusionModel fp, DiffusionModel toQuantize, Workflows.QuantizationJob job,
+        string workDir, Func<int, IEnumerable<Tensor>>? images = null, string? label = null)
     {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
-    }
-
-    private static CalibrationSet LoadOrBuildCalibration(DiffusionModel fp, CalibrationConfig config, string workDir)
-    {
-        var path = Path.Combine(workDir, "calibration.safetensors");
-        var fingerprint = Path.Combine(workDir, "calibration.txt");
-        if (File.Exists(path) && File.Exists(fingerprint) && File.ReadAllText(fingerprint) == config.Describe())
-        {
-            AnsiConsole.MarkupLineInterpolated($"[grey]reusing {path}[/]");
-            return CalibrationSet.Load(path);
-        }
-        CalibrationSet set = null!;
-        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+        Workflows.QuantizationOutcome outcome = null!;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                var task = ctx.AddTask("calibration data", maxValue: 1);
-                Func<int, IEnumerable<Tensor>>? images = config.DataPath is null ? null
-                    : n => Metrics.ImageSources.Open(config.DataPath, n).Batches(config.Batch);
-                set = CalibrationData.Build(fp, config, images, new SynchronousProgress<(int Done, int Total)>(p => { task.MaxValue = p.Total; task.Value = p.Done; }));
+                var prefix = label is null ? "" : label + ": ";
+                var calibrationTask = ctx.AddTask(Markup.Escape(prefix + "calibration data"), maxValue: 1);
+                var reconstructionTask = ctx.AddTask(Markup.Escape(prefix + "reconstruction"), maxValue: 1, autoStart: job.Reconstruction.Iterations > 0);
+                int unitIndex = 0;
+                var progress = new Workflows.QuantizationProgress
+                {
+                    Calibration = new SynchronousProgress<(int Done, int Total)>(p => { calibrationTask.MaxValue = p.Total; calibrationTask.Value = p.Done; }),
+                    CalibrationReady = (data, reused) =>
+                    {
+                        if (reused) AnsiConsole.MarkupLineInterpolated($"[grey]{prefix}reusing the calibration data in {workDir}[/]");
+                        calibrationTask.Value = calibrationTask.MaxValue;
+                        Plots.TimestepHistogram(data, Path.Combine(workDir, "calibration_timesteps.png"), job.Calibration.Describe());
+                    },
+                    RangesObserved = q => Plots.ActivationRanges(q, Path.Combine(workDir, "activation_ranges.png")),
+                    Units = new SynchronousProgress<UnitResult>(u =>
+                    {
+                        unitIndex = u.Index + 1;
+                        reconstructionTask.MaxValue = u.Count;
+                        reconstructionTask.Value = u.Index + 1;
+                        reconstructionTask.Description = Markup.Escape($"{prefix}unit {u.Index + 1}/{u.Count} {u.Path}{(u.Resumed ? " (resumed)" : $" {u.MseBefore:E2}→{u.MseAfter:E2}")}");
+                    }),
+                    Iterations = (step, total) => { if (step % 10 == 0) reconstructionTask.Value = unitIndex + (double)step / total; },
+                };
+                outcome = Workflows.QuantizationWorkflow.Run(fp, toQuantize, job, workDir, progress, images);
+                reconstructionTask.Value = reconstructionTask.MaxValue;
             });
-        set.Save(path);
-        IO.AtomicFile.WriteAllText(fingerprint, config.Describe());
-        return set;
+        return outcome;
     }
 
     private static double Median(IReadOnlyList<StepError> steps) => steps.Select(s => s.Relative).Order().ElementAt(steps.Count / 2);

@@ -38,7 +38,8 @@ public static class SampleCommand
                 TorchSharp.torch.set_num_threads(Math.Max(1, result.GetValue(model.Threads)));
                 var (quantized, diffusion, metadata) = Export.CompactModelFile.Load(modelPath);
                 loaded = new DiffusionModel(quantized.Network, diffusion,
-                    $"{modelPath} ({quantized.Config.Describe()}; quantized from {metadata.GetValueOrDefault("source", "?")})").Validated();
+                    $"{modelPath} ({quantized.Config.Describe()}; quantized from {metadata.GetValueOrDefault("source", "?")})")
+                { Identity = IO.FileHash.Identity(modelPath) }.Validated();
             }
             else loaded = model.Load(result);
             var engine = result.GetValue(backend)!.ToLowerInvariant();

@@ -12,7 +12,8 @@ public sealed class OrtUNet : IDisposable
     private readonly RunOptions runOptions = new();
     private readonly long outChannels;
 
-    public OrtUNet(ModelProto model, int threads, string? optimizedModelPath = null, GraphOptimizationLevel level = GraphOptimizationLevel.ORT_ENABLE_ALL)
+    public OrtUNet(ModelProto model, int threads, string? optimizedModelPath = null, GraphOptimizationLevel level = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        string? profilePrefix = null)
     {
         var options = new SessionOptions
         {
@@ -21,6 +22,11 @@ public sealed class OrtUNet : IDisposable
             GraphOptimizationLevel = level,
         };
         if (optimizedModelPath is not null) options.OptimizedModelFilePath = optimizedModelPath;
+        if (profilePrefix is not null)
+        {
+            options.EnableProfiling = true;
+            options.ProfileOutputPathPrefix = profilePrefix;
+        }
         session = new InferenceSession(model.ToByteArray(), options);
         outChannels = model.Graph.Output[0].Type.TensorType.Shape.Dim[1].DimValue;
     }
@@ -39,6 +45,25 @@ public sealed class OrtUNet : IDisposable
         var result = empty(new[] { x.shape[0], outChannels, x.shape[2], x.shape[3] }, ScalarType.Float32);
         System.Runtime.InteropServices.MemoryMarshal.AsBytes(outputs[0].GetTensorDataAsSpan<float>()).CopyTo(result.bytes);
         return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Stops profiling (sessions made with a profile prefix) and returns the path of ORT's JSON trace.</summary>
+    public string EndProfiling() => session.EndProfiling();
+
+    /// <summary>Milliseconds per operator type in an ORT profile trace (node events only), largest first.</summary>
+    public static IReadOnlyList<(string OpType, double Milliseconds, int Calls)> SummariseProfile(string tracePath)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(tracePath));
+        var totals = new Dictionary<string, (double Ms, int Calls)>();
+        foreach (var e in document.RootElement.EnumerateArray())
+        {
+            if (e.GetProperty("cat").GetString() != "Node" || !e.TryGetProperty("args", out var args) || !args.TryGetProperty("op_name", out var op)) continue;
+            if (!e.GetProperty("name").GetString()!.EndsWith("_kernel_time")) continue;
+            var key = op.GetString()!;
+            var (ms, calls) = totals.GetValueOrDefault(key);
+            totals[key] = (ms + e.GetProperty("dur").GetDouble() / 1000, calls + 1);
+        }
+        return totals.Select(kv => (kv.Key, kv.Value.Ms, kv.Value.Calls)).OrderByDescending(x => x.Ms).ToList();
     }
 
     private static unsafe IntPtr Address(Tensor t)

@@ -14,7 +14,14 @@ public static class StepErrors
     /// Runs FP DDIM trajectories; at every step both networks see the same x_t and their outputs are compared
     /// (teacher forcing: the error of one forward, not accumulated along the trajectory).
     /// </summary>
-    public static IReadOnlyList<StepError> Measure(DiffusionModel fp, DiffusionUNet quantized, SamplerConfig sampler, int images, long seed)
+    public static IReadOnlyList<StepError> Measure(DiffusionModel fp, DiffusionUNet quantized, SamplerConfig sampler, int images, long seed) =>
+        Measure(fp, (x, t) => quantized.call(x, t), sampler, images, seed);
+
+    /// <summary>
+    /// The same for any network: `candidate` against `reference` (default: the FP model itself) on the FP trajectory's
+    /// x_t — e.g. ONNX Runtime's integer kernels against the simulated quantized model.
+    /// </summary>
+    public static IReadOnlyList<StepError> Measure(DiffusionModel fp, Denoiser candidate, SamplerConfig sampler, int images, long seed, Denoiser? reference = null)
     {
         var rows = new List<StepError>();
         var diffusion = new GaussianDiffusion(fp.Diffusion);
@@ -22,9 +29,12 @@ public static class StepErrors
         var shape = new long[] { fp.Config.InChannels, fp.Config.ImageSize, fp.Config.ImageSize };
         Sampler.Sample(fp.Denoiser, diffusion, sampler, noise.Next(shape), noise, step =>
         {
-            using var q = quantized.call(step.X, full(step.X.shape[0], step.ModelTime, ScalarType.Float32));
-            double mse = (q - step.ModelOutput).square().mean().item<float>();
-            double energy = step.ModelOutput.square().mean().item<float>();
+            using var scope = NewDisposeScope();
+            var t = full(step.X.shape[0], step.ModelTime, ScalarType.Float32);
+            var q = candidate(step.X, t);
+            var target = reference is null ? step.ModelOutput : reference(step.X, t);
+            double mse = (q - target).square().mean().item<float>();
+            double energy = target.square().mean().item<float>();
             rows.Add(new StepError(step.Index, step.Timestep, mse, mse / energy));
         }).Dispose();
         return rows;

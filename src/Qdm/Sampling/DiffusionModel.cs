@@ -9,6 +9,9 @@ public sealed record DiffusionModel(DiffusionUNet Network, DiffusionConfig Diffu
 {
     public UNetConfig Config => Network.Config;
 
+    /// <summary>What the model is, independent of where its file lies (file name and content hash); runs record it.</summary>
+    public string Identity { get; init; } = Source;
+
     /// <summary>The forward process each family's published checkpoints use.</summary>
     public static DiffusionConfig DefaultDiffusionFor(UNetFamily family) => family switch
     {

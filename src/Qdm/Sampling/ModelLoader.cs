@@ -55,6 +55,6 @@ public static class ModelLoader
 
         var network = ModelFactory.Load(stateDict, config);
         var diffusion = options.Diffusion ?? DiffusionModel.DefaultDiffusionFor(detected);
-        return new DiffusionModel(network, diffusion, stateDict.Source).Validated();
+        return new DiffusionModel(network, diffusion, stateDict.Source) { Identity = IO.FileHash.Identity(options.Path) }.Validated();
     }
 }

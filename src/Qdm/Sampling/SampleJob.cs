@@ -143,7 +143,7 @@ public static class SampleJob
 
     private static Dictionary<string, string> Manifest(DiffusionModel model, SamplerConfig sampler, SampleJobConfig job, string engine) => new()
     {
-        ["model"] = model.Source,
+        ["model"] = model.Identity,
         ["engine"] = engine,
         ["architecture"] = model.Config.Describe(),
         ["diffusion"] = model.Diffusion.Describe(),

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using Qdm.Cli.Reproduce;
+using Qdm.Workflows;
+using Spectre.Console;
+
+namespace Qdm.Cli.Commands;
+
+/// <summary>qdm reproduce: the seed table (FP vs PTQ4DM vs DI2N, W8A8 and W4A8), the time-step calibration finding and the DI2N ablation, end to end.</summary>
+public static class ReproduceCommand
+{
+    public static Command Create()
+    {
+        var model = new ModelOptions();
+        var defaults = new ReproductionScale();
+        var samples = new Option<int>("--samples") { Description = "Images per row (the same seeds for every row).", DefaultValueFactory = _ => defaults.Samples };
+        var steps = new Option<int>("--steps") { Description = "DDIM steps (eta 0) for sampling and for the calibration trajectories.", DefaultValueFactory = _ => defaults.Steps };
+        var seeds = new Option<int>("--seeds") { Description = "Calibration seeds K for the W8A8 PTQ4DM and DI2N rows (reported as mean ± std).", DefaultValueFactory = _ => defaults.Seeds };
+        var calibSamples = new Option<int>("--calib-samples") { Description = "Calibration samples per quantized model (published: 1024).", DefaultValueFactory = _ => defaults.CalibrationSamples };
+        var iters = new Option<int>("--iters") { Description = "Reconstruction iterations per unit (PTQ4DM's scripts: 100).", DefaultValueFactory = _ => defaults.Iterations };
+        var seed = new Option<long>("--sample-seed") { Description = "Seed of the sampling noise (image i depends only on it and i).", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int>("--batch") { Description = "Images per sampling forward.", DefaultValueFactory = _ => 16 };
+        var backend = new Option<string>("--backend") { Description = "ort (ONNX Runtime for every row, ~2× faster here) or torchsharp.", DefaultValueFactory = _ => "ort" };
+        var reference = new Option<string?>("--ref") { Description = "ResNet-18 reference statistics (qdm stats --features r18) for FD-R18, sFD-R18, KID, precision/recall." };
+        var referenceImages = new Option<string?>("--ref-images") { Description = "Or the reference images themselves (" + Metrics.ImageSources.Formats + "); statistics are cached in --out." };
+        var referenceLimit = new Option<long?>("--ref-limit") { Description = "Use only the first N reference images." };
+        var inception = new Option<string?>("--inception") { Description = $"FID Inception weights ({Metrics.Inception.InceptionWeights.FileName}): adds IS, FID, sFID." };
+        var referenceInception = new Option<string?>("--ref-inception") { Description = "Inception reference statistics (else computed from --ref-images)." };
+        var output = new Option<string>("--out") { Description = "Run folder (resumes: finished models, sample batches and metrics are reused).", DefaultValueFactory = _ => "runs/reproduce" };
+
+        var command = new Command("reproduce", "Reproduce the seed table on a model: quantize with PTQ4DM and DI2N (W8A8, W4A8), the calibration finding and the DI2N ablation; sample, measure, write report.md.");
+        model.AddTo(command);
+        foreach (var o in new Option[] { samples, steps, seeds, calibSamples, iters, seed, batch, backend, reference, referenceImages, referenceLimit, inception, referenceInception, output })
+            command.Options.Add(o);
+        command.SetAction(result => CliErrors.Run(() =>
+        {
+            var engine = result.GetValue(backend)!.ToLowerInvariant();
+            if (engine is not ("ort" or "torchsharp")) throw new QdmInputException($"unknown --backend '{engine}'; expected ort or torchsharp.");
+            if (result.GetValue(inception) is { } weights && !File.Exists(weights)) throw new QdmInputException($"Inception weights not found: {weights}");
+            var settings = new ReproduceSettings
+            {
+                OutDir = result.GetValue(output)!,
+                Scale = new ReproductionScale
+                {
+                    Samples = result.GetValue(samples), Steps = result.GetValue(steps), Seeds = result.GetValue(seeds),
+                    CalibrationSamples = result.GetValue(calibSamples), Iterations = result.GetValue(iters), SampleSeed = result.GetValue(seed),
+                }.Validated(),
+                Backend = engine,
+                Threads = Math.Max(1, result.GetValue(model.Threads)),
+                Batch = result.GetValue(batch),
+                ReferenceR18 = result.GetValue(reference),
+                ReferenceImages = result.GetValue(referenceImages),
+                ReferenceLimit = result.GetValue(referenceLimit),
+                InceptionWeights = result.GetValue(inception),
+                ReferenceInception = result.GetValue(referenceInception),
+            };
+            var fp = model.Load(result);
+            AnsiConsole.MarkupLineInterpolated($"[bold]model[/] {fp.Identity}: {fp.Config.Describe()}");
+            AnsiConsole.MarkupLineInterpolated($"[bold]scale[/] {settings.Scale.Describe()}");
+            var report = new ReproduceRunner(settings, fp, () => model.Load(result)).Run();
+            AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] {report}");
+            return 0;
+        }));
+        return command;
+    }
+}

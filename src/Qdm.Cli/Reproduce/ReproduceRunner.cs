@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using Qdm.Cli.Commands;
+using Qdm.Diffusion;
+using Qdm.Export;
+using Qdm.IO;
+using Qdm.Metrics;
+using Qdm.Sampling;
+using Qdm.Workflows;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Qdm.Cli.Reproduce;
+
+/// <summary>
+/// Runs the reproduction plan stage by stage: quantize every distinct row (.qdm + record), sample every row from the
+/// same seeds, check ONNX Runtime against the simulated model, measure every set, write report.md. Each stage skips
+/// what a previous run finished (records, .qdm files, sample batches, metric files), so the command resumes.
+/// </summary>
+public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel fp, Func<DiffusionModel> loadFresh)
+{
+    private string Out(params string[] parts) => Path.Combine(new[] { settings.OutDir }.Concat(parts).ToArray());
+
+    public string Run()
+    {
+        var clock = Stopwatch.StartNew();
+        Directory.CreateDirectory(settings.OutDir);
+        var rows = ReproductionPlan.For(fp.Config, settings.Scale.Validated());
+        var computations = ReproductionPlan.Computations(rows);
+        AnsiConsole.MarkupLineInterpolated($"[bold]plan[/] {rows.Count} rows, {computations.Count} distinct computations: {string.Join(", ", computations.Select(c => c.Key))}");
+
+        var results = new Dictionary<string, RowResults>();
+        foreach (var row in computations.Where(r => r.Job is not null)) Quantize(row);
+        foreach (var row in computations) Sample(row);
+        var metrics = Evaluate(computations, out var references);
+        foreach (var row in computations)
+            results[row.Key] = new RowResults(
+                ResultFiles.Read<QuantizationRecord>(QuantRecordPath(row)),
+                ResultFiles.Read<AgreementRecord>(Out("quant", row.Key + ".agreement.json")),
+                ResultFiles.Read<SamplingRecord>(Out("samples", row.Key, "sampling.json")),
+                metrics.GetValueOrDefault(row.Key) ?? new List<MetricsRecord>());
+
+        var figures = ReproducePlots.Write(settings.OutDir, rows, computations, results);
+        var context = new ReportContext
+        {
+            Model = $"{fp.Identity} ({fp.Config.Describe()}; {fp.Diffusion.Describe()})",
+            Scale = settings.Scale,
+            Engine = settings.Backend == "ort"
+                ? "ONNX Runtime for every row (FP32 graph; quantized rows as QDQ graphs of the reloaded .qdm files, weights on their 8- or 4-bit grid); the ORT-vs-simulated column checks it"
+                : "TorchSharp (FP32 eager; quantized rows as simulated quantization of the reloaded .qdm files)",
+            Machine = $"{Environment.ProcessorCount} CPU threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {settings.Threads} threads used",
+            References = references,
+            WallSeconds = clock.Elapsed.TotalSeconds,
+            Figures = figures,
+        };
+        var reportPath = Out("report.md");
+        IO.AtomicFile.WriteAllText(reportPath, ReproductionReport.Markdown(rows, results, context));
+        return reportPath;
+    }
+
+    private string QuantPath(ReproductionRow row) => Out("quant", row.Key + ".qdm");
+    private string QuantRecordPath(ReproductionRow row) => Out("quant", row.Key + ".json");
+
+    private void Quantize(ReproductionRow row)
+    {
+        var job = row.Job!;
+        var existing = ResultFiles.Read<QuantizationRecord>(QuantRecordPath(row));
+        if (existing?.Settings == job.Describe() && File.Exists(QuantPath(row)))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[grey]{row.Key}: quantized model reused ({QuantPath(row)})[/]");
+            return;
+        }
+        Directory.CreateDirectory(Out("quant"));
+        AnsiConsole.MarkupLineInterpolated($"[bold]{row.Key}[/] quantize: {job.Describe()}");
+        var outcome = QuantizeCommand.RunWithProgress(fp, loadFresh(), job, Out("quant", row.Key + ".work"), label: row.Key);
+        CompactModelFile.Save(QuantPath(row), outcome.Model, fp.Diffusion, new Dictionary<string, string>
+        {
+            ["source"] = fp.Identity,
+            ["method"] = row.Method,
+            ["calibration"] = job.Calibration.Describe(),
+            ["reconstruction"] = job.Reconstruction.Describe(),
+            ["seconds"] = outcome.Seconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        ResultFiles.Write(QuantRecordPath(row), new QuantizationRecord
+        {
+            Settings = job.Describe(),
+            Seconds = outcome.Seconds,
+            FileBytes = new FileInfo(QuantPath(row)).Length,
+            Fp32Bytes = fp.Network.parameters().Sum(p => p.numel()) * 4,
+            Units = outcome.Units.Count(u => !u.Resumed),
+            UnitsImproved = outcome.Units.Count(u => !u.Resumed && u.MseAfter < u.MseBefore),
+            Before = outcome.Before,
+            After = outcome.After,
+        });
+        AnsiConsole.MarkupLineInterpolated($"          rel. output MSE vs FP (mean over steps) {outcome.Before.Average(s => s.Relative):E3} → {outcome.After.Average(s => s.Relative):E3}, {outcome.Seconds:F0} s");
+    }
+
+    private SamplerConfig Sampler => DiffusionModel.DefaultSamplerFor(fp.Config.Family, SamplerKind.Ddim, settings.Scale.Steps);
+
+    private void Sample(ReproductionRow row)
+    {
+        // Quantized rows sample the reloaded file: exactly what a user deploys.
+        var model = row.Job is null ? fp : LoadQuantized(row);
+        using var ort = settings.Backend == "ort" ? new OrtUNet(UNetOnnxExporter.Export(model.Network), settings.Threads) : null;
+        Denoiser? denoiser = ort is null ? null : (x, t) => ort.Forward(x, t);
+        if (ort is not null && row.Job is not null) CheckAgreement(row, model, denoiser!);
+
+        var dir = Out("samples", row.Key);
+        var job = new SampleJobConfig { Count = settings.Scale.Samples, BatchSize = settings.Batch, Seed = settings.Scale.SampleSeed, WritePngs = false };
+        SampleResult sampled = null!;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape($"{row.Key}: sampling"), maxValue: job.Count);
+                sampled = SampleJob.Run(model, Sampler, job, dir, new SynchronousProgress<SampleProgress>(p =>
+                {
+                    task.Value = p.Done;
+                    if (p.ImagesPerSecond > 0) task.Description = Markup.Escape($"{row.Key}: sampling {p.ImagesPerSecond:F2} img/s");
+                }), denoiser: denoiser, engine: ort is null ? "torchsharp" : "onnxruntime");
+                task.Value = job.Count;
+            });
+        long fresh = sampled.Images - sampled.ResumedImages;
+        var recordPath = Path.Combine(dir, "sampling.json");
+        if (fresh > 0 || !File.Exists(recordPath))
+            ResultFiles.Write(recordPath, new SamplingRecord
+            {
+                Engine = ort is null ? "torchsharp" : "onnxruntime", Images = sampled.Images, Seconds = sampled.Seconds, FreshImages = fresh,
+            });
+    }
+
+    private DiffusionModel LoadQuantized(ReproductionRow row)
+    {
+        var (quantized, diffusion, _) = CompactModelFile.Load(QuantPath(row));
+        return new DiffusionModel(quantized.Network, diffusion, QuantPath(row)) { Identity = IO.FileHash.Identity(QuantPath(row)) }.Validated();
+    }
+
+    /// <summary>Per-step error of ONNX Runtime against the simulated model on FP-trajectory inputs, next to the simulated model's own error vs FP.</summary>
+    private void CheckAgreement(ReproductionRow row, DiffusionModel simulated, Denoiser ort)
+    {
+        var path = Out("quant", row.Key + ".agreement.json");
+        if (ResultFiles.Read<AgreementRecord>(path) is not null) return;
+        long seed = 2_000_003;
+        var record = new AgreementRecord
+        {
+            Engine = "onnxruntime",
+            OrtVsSimulated = Reconstruction.StepErrors.Measure(fp, ort, Sampler, settings.AgreementImages, seed, reference: simulated.Denoiser),
+            SimulatedVsFp = Reconstruction.StepErrors.Measure(fp, simulated.Denoiser, Sampler, settings.AgreementImages, seed),
+            OrtVsFp = Reconstruction.StepErrors.Measure(fp, ort, Sampler, settings.AgreementImages, seed),
+        };
+        ResultFiles.Write(path, record);
+        AnsiConsole.MarkupLineInterpolated($"          {row.Key}: ONNX Runtime vs simulated, rel. MSE {record.OrtVsSimulated.Average(s => s.Relative):E2}; vs FP: ORT {record.OrtVsFp.Average(s => s.Relative):E2}, simulated {record.SimulatedVsFp.Average(s => s.Relative):E2} (means over steps)");
+    }
+
+    /// <summary>Metrics of every set in every available feature space, with the paired comparison against the FP samples.</summary>
+    private Dictionary<string, List<MetricsRecord>> Evaluate(IReadOnlyList<ReproductionRow> computations, out Dictionary<string, string?> references)
+    {
+        var all = computations.ToDictionary(r => r.Key, _ => new List<MetricsRecord>());
+        references = new Dictionary<string, string?>();
+        var spaces = new List<(string Tag, Func<IFeatureNetwork> Open, string? Stats)>
+        {
+            ("r18", () => new Metrics.ResNet18.ResNet18FeatureNetwork(settings.R18Models, settings.Threads), settings.ReferenceR18),
+        };
+        if (settings.InceptionWeights is not null)
+            spaces.Add(("inception", () => Metrics.Inception.InceptionFeatureNetwork.Load(settings.InceptionWeights), settings.ReferenceInception));
+        var fpImages = Npz.ReadArray(SamplesFile("fp"), "arr_0");
+        foreach (var (tag, open, statsPath) in spaces)
+        {
+            using var network = open();
+            var reference = ReferenceFor(tag, network, statsPath, out var referenceName);
+            references[network.PooledMetric == "FID" ? "FID Inception-v3" : "ResNet-18"] = referenceName;
+            ReferenceStatistics? fpStats = null;
+            foreach (var row in computations)
+            {
+                var path = Out("eval", $"{row.Key}.{tag}.json");
+                var cached = ResultFiles.Read<MetricsRecord>(path);
+                if (cached is not null && cached.Samples == settings.Scale.Samples && cached.Reference == referenceName)
+                {
+                    all[row.Key].Add(cached);
+                    continue;
+                }
+                fpStats ??= FpStatistics(tag, network);
+                var source = ImageSources.Open(SamplesFile(row.Key));
+                AnsiConsole.MarkupLineInterpolated($"[bold]{row.Key}[/] {network.PooledMetric} features of {source.Count} samples");
+                var set = FeatureOptions.ExtractWithProgress(network, source, 50);
+                var stats = set.Statistics(keepFeatures: true);
+                var report = reference is null ? null : Evaluation.Evaluate(network, set, reference);
+                using var images = Npz.ReadArray(SamplesFile(row.Key), "arr_0");
+                var record = new MetricsRecord
+                {
+                    Network = network.Name, PooledMetric = network.PooledMetric, SpatialMetric = network.SpatialMetric,
+                    Samples = set.Count, Reference = referenceName, ReferenceCount = reference?.Pooled.Count ?? 0,
+                    Fd = report?.Fd, SpatialFd = report?.SpatialFd, KidMean = report?.Kid?.Mean, KidStd = report?.Kid?.Std,
+                    Precision = report?.Precision, Recall = report?.Recall,
+                    InceptionScore = report?.InceptionScoreAdm ?? (set.Logits is null ? null : InceptionScore.Adm(set.Logits)),
+                    FdVsFp = FrechetDistance.Compute(stats.Pooled, fpStats.Pooled),
+                    PixelDeltaVsFp = (images.to(ScalarType.Float32) - fpImages.to(ScalarType.Float32)).abs().mean().item<float>(),
+                };
+                Directory.CreateDirectory(Out("eval"));
+                ResultFiles.Write(path, record);
+                all[row.Key].Add(record);
+            }
+        }
+        return all;
+    }
+
+    private string SamplesFile(string key) => Out("samples", key, "samples.npz");
+
+    private ReferenceStatistics FpStatistics(string tag, IFeatureNetwork network)
+    {
+        var path = Out("eval", $"fp.{tag}.npz");
+        if (File.Exists(path) && ReferenceStatistics.Load(path).Pooled.Count == settings.Scale.Samples) return ReferenceStatistics.Load(path);
+        var stats = FeatureOptions.ExtractWithProgress(network, ImageSources.Open(SamplesFile("fp")), 50).Statistics(keepFeatures: true);
+        Directory.CreateDirectory(Out("eval"));
+        stats.Save(path);
+        return stats;
+    }
+
+    private ReferenceStatistics? ReferenceFor(string tag, IFeatureNetwork network, string? statsPath, out string? name)
+    {
+        if (statsPath is not null)
+        {
+            name = $"{Path.GetFileName(statsPath)} (statistics file)";
+            return ReferenceStatistics.Load(statsPath);
+        }
+        if (settings.ReferenceImages is null) { name = null; return null; }
+        var source = ImageSources.Open(settings.ReferenceImages, settings.ReferenceLimit);
+        name = source.Description;
+        var cache = Out($"reference.{tag}.npz");
+        var fingerprint = cache + ".txt";
+        if (File.Exists(cache) && File.Exists(fingerprint) && File.ReadAllText(fingerprint) == name) return ReferenceStatistics.Load(cache);
+        AnsiConsole.MarkupLineInterpolated($"[bold]reference[/] {network.PooledMetric} statistics of {source.Description}");
+        var stats = FeatureOptions.ExtractWithProgress(network, source, 50).Statistics(keepFeatures: true);
+        stats.Save(cache);
+        IO.AtomicFile.WriteAllText(fingerprint, name);
+        return stats;
+    }
+}

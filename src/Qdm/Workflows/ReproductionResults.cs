@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Qdm.Reconstruction;
+
+namespace Qdm.Workflows;
+
+/// <summary>What quantizing one row cost and achieved; saved beside its .qdm file so a rerun skips the work.</summary>
+public sealed record QuantizationRecord
+{
+    public required string Settings { get; init; }
+    public double Seconds { get; init; }
+    public long FileBytes { get; init; }
+    public long Fp32Bytes { get; init; }
+    public int UnitsImproved { get; init; }
+    public int Units { get; init; }
+    /// <summary>Per-step relative output MSE vs FP (teacher-forced) after ranges only and after reconstruction.</summary>
+    public required IReadOnlyList<StepError> Before { get; init; }
+    public required IReadOnlyList<StepError> After { get; init; }
+}
+
+/// <summary>ONNX Runtime against the simulated model on the same FP-trajectory inputs, next to the quantization error itself.</summary>
+public sealed record AgreementRecord
+{
+    public required string Engine { get; init; }
+    public required IReadOnlyList<StepError> OrtVsSimulated { get; init; }
+    public required IReadOnlyList<StepError> SimulatedVsFp { get; init; }
+    public required IReadOnlyList<StepError> OrtVsFp { get; init; }
+    /// <summary>Mean over steps of rel. MSE(ORT, simulated) / rel. MSE(simulated, FP): the engine's deviation in units of the quantization error.</summary>
+    public double Ratio => OrtVsSimulated.Zip(SimulatedVsFp).Average(p => p.First.Relative / Math.Max(p.Second.Relative, 1e-30));
+}
+
+public sealed record SamplingRecord
+{
+    public required string Engine { get; init; }
+    public long Images { get; init; }
+    /// <summary>Seconds spent on images made by this process (resumed images excluded), and how many those were.</summary>
+    public double Seconds { get; init; }
+    public long FreshImages { get; init; }
+}
+
+/// <summary>Metrics of one sample set in one feature space; null where not computable (no reference, no classifier).</summary>
+public sealed record MetricsRecord
+{
+    public required string Network { get; init; }
+    public required string PooledMetric { get; init; }
+    public required string SpatialMetric { get; init; }
+    public long Samples { get; init; }
+    public string? Reference { get; init; }
+    public long ReferenceCount { get; init; }
+    public double? Fd { get; init; }
+    public double? SpatialFd { get; init; }
+    public double? KidMean { get; init; }
+    public double? KidStd { get; init; }
+    public double? Precision { get; init; }
+    public double? Recall { get; init; }
+    public double? InceptionScore { get; init; }
+    /// <summary>Pooled Fréchet distance to the FP model's samples from the same seeds (0 for the FP row).</summary>
+    public double? FdVsFp { get; init; }
+    /// <summary>Mean |Δ| of uint8 pixels against the FP image from the same seed: paired, so meaningful at small N.</summary>
+    public double? PixelDeltaVsFp { get; init; }
+}
+
+/// <summary>Everything measured for one computation (one key) of the plan.</summary>
+public sealed record RowResults(QuantizationRecord? Quantization, AgreementRecord? Agreement, SamplingRecord? Sampling, IReadOnlyList<MetricsRecord> Metrics);
+
+public static class ResultFiles
+{
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    public static void Write<T>(string path, T value) => IO.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(value, Options));
+
+    public static T? Read<T>(string path) where T : class
+    {
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options); }
+        catch (JsonException) { return null; }   // a damaged record is recomputed
+    }
+}
