@@ -15,7 +15,7 @@ public interface IImageSource
 public static class ImageSources
 {
     public const string Formats =
-        "a folder of images, an .npz with arr_0 (uint8 N×H×W×3), a CIFAR-10 .bin, an MNIST *-idx3-ubyte[.gz], or ARCHIVE.tar.gz[:prefix/]";
+        "a folder of images, a qdm sample run folder (its finished batches, also while it runs), an .npz with arr_0 (uint8 N×H×W×3), a CIFAR-10 .bin, an MNIST *-idx3-ubyte[.gz], or ARCHIVE.tar.gz[:prefix/]";
 
     /// <summary>Opens any supported image set; limit keeps only the first images.</summary>
     public static IImageSource Open(string spec, long? limit = null)
@@ -26,6 +26,8 @@ public static class ImageSources
 
     private static IImageSource OpenAll(string spec)
     {
+        if (Directory.Exists(spec) && File.Exists(Path.Combine(spec, "run.json")) && Directory.Exists(Path.Combine(spec, "batches")))
+            return new SampleRunImages(spec);
         if (Directory.Exists(spec)) return new FolderImages(spec);
         string path = spec, prefix = "";
         int tarAt = spec.IndexOf(".tar.gz:", StringComparison.OrdinalIgnoreCase);
@@ -50,6 +52,36 @@ public sealed class NpzImages : IImageSource
         if (images.dtype != ScalarType.Byte || images.dim() != 4 || images.shape[3] != 3)
             throw new QdmInputException($"{path}: arr_0 must be uint8 N×H×W×3, found {images.dtype} [{string.Join(",", images.shape)}].");
         Description = $"{path} ({images.shape[0]} images {images.shape[1]}×{images.shape[2]})";
+    }
+
+    public string Description { get; }
+    public long Count => images.shape[0];
+
+    public IEnumerable<Tensor> Batches(int batchSize) => TensorImages.Slices(images, batchSize);
+}
+
+/// <summary>
+/// The finished batches of a `qdm sample` run folder, images 0, 1, 2, … up to the first gap: a run can be measured while it
+/// is still going (e.g. its first 1,000 of 5,000 images).
+/// </summary>
+public sealed class SampleRunImages : IImageSource
+{
+    private readonly Tensor images;
+
+    public SampleRunImages(string folder)
+    {
+        var batches = new List<Tensor>();
+        long next = 0;
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(folder, "batches"), "*.npz").Order(StringComparer.Ordinal))
+        {
+            if (!long.TryParse(Path.GetFileName(file).Split('-')[0], out long first) || first != next) break;
+            try { batches.Add(Npz.ReadArray(file, "images")); }
+            catch (Exception e) when (e is InvalidDataException or IOException) { break; }   // being written
+            next += batches[^1].shape[0];
+        }
+        if (batches.Count == 0) throw new QdmInputException($"{folder} holds no finished sample batches yet.");
+        images = cat(batches.ToArray(), 0);
+        Description = $"{folder} (first {images.shape[0]} images of a sample run)";
     }
 
     public string Description { get; }

@@ -1,0 +1,59 @@
+using System.Globalization;
+using Qdm.Tests.Support;
+
+namespace Qdm.Tests.Cli;
+
+/// <summary>qdm reproduce end to end on the real ch32 CIFAR-10 model at a tiny scale.</summary>
+public class ReproduceCliTests : TempFolder
+{
+    [SkippableFact]
+    public void Reproduce_writes_every_row_and_column_with_pipeline_numbers_and_resumes()
+    {
+        var model = SharedAssets.Require("models/ddpm_cifar10_ch32_ema.ckpt");
+        var reference = SharedAssets.Require("data/cifar10/cifar10-test-first1017.bin");
+        var outDir = Path.Combine(dir, "run");
+        string[] args = { "reproduce", "--model", model, "--samples", "6", "--steps", "2", "--calib-samples", "8", "--iters", "0", "--batch", "6",
+            "--ref-images", reference, "--ref-limit", "32", "--out", outDir };
+        var run = QdmProcess.Run(args);
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+
+        var table = File.ReadAllLines(Path.Combine(outDir, "report.md")).Where(l => l.StartsWith("| ")).ToList();
+        var header = Cells(table[0]);
+        foreach (var column in new[] { "FD-R18", "sFD-R18", "KID-R18", "precision", "recall", "FD vs FP samples (FD-R18)", "mean abs. pixel Δ vs FP", "quantize time", "file size", "samples" })
+            Assert.Contains(column, header);
+        var rows = table.Where(l => !l.StartsWith("| method")).Select(Cells).ToList();
+        var labels = rows.Select(r => $"{r[0]} {r[1]}").ToList();
+        foreach (var expected in new[] { "FP32 FP32", "PTQ4DM W8A8", "DI2N W8A8", "PTQ4DM W4A8", "DI2N W4A8", "full placement, uniform time steps W8A8",
+                     "full placement, normal time steps (NDTC) W8A8", "+ DI2N calibration pipeline W8A8", "+ quantization order (full placement) W8A8", "+ split time embedding (= DI2N) W8A8" })
+            Assert.Contains(expected, labels);
+        Assert.Contains("not applicable", rows.Single(r => r[0].StartsWith("+ split")).ElementAt(2));
+
+        // Every measured row has finite numbers in every metric column.
+        foreach (var row in rows.Where(r => !r[0].StartsWith("+ split")))
+            foreach (var column in new[] { "FD-R18", "sFD-R18", "KID-R18", "FD vs FP samples (FD-R18)" })
+                Assert.True(double.IsFinite(Number(row[header.IndexOf(column)])), $"{row[0]} {row[1]}: {column} = {row[header.IndexOf(column)]}");
+        var fpRow = rows.Single(r => r[0] == "FP32");
+        Assert.Equal(0, Number(fpRow[header.IndexOf("FD vs FP samples (FD-R18)")]), 6);
+        Assert.Equal("6", fpRow[header.IndexOf("samples")]);
+
+        // The FP row is what `qdm eval` says about the same samples and reference statistics.
+        var eval = QdmProcess.Run("eval", "--features", "r18", "--samples", Path.Combine(outDir, "samples", "fp", "samples.npz"),
+            "--ref", Path.Combine(outDir, "reference.r18.npz"));
+        Assert.True(eval.ExitCode == 0, eval.Stderr + eval.Stdout);
+        var evalFd = eval.Stdout.Split('\n').Single(l => l.Contains("│ FD-R18 ")).Split('│', StringSplitOptions.TrimEntries)[2];
+        Assert.Equal(double.Parse(evalFd, CultureInfo.InvariantCulture), Number(fpRow[header.IndexOf("FD-R18")]), 2);
+
+        // A second run reuses every quantized model, sample batch and metric.
+        var again = QdmProcess.Run(args);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Contains("quantized model reused", again.Stdout);
+        Assert.DoesNotContain("features of", again.Stdout);
+        Assert.True(File.Exists(Path.Combine(outDir, "figures", "samples_side_by_side.png")));
+        Assert.True(File.Exists(Path.Combine(outDir, "figures", "metric_by_method.png")));
+        Assert.True(File.Exists(Path.Combine(outDir, "figures", "step_error.png")));
+    }
+
+    private static List<string> Cells(string line) => line.Trim('|').Split('|').Select(c => c.Trim()).ToList();
+
+    private static double Number(string cell) => double.Parse(cell.Split(' ')[0], CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,89 @@
+using Qdm.Calibration;
+using Qdm.Models.Ddpm;
+using Qdm.Models.Iddpm;
+using Qdm.Placement;
+using Qdm.Workflows;
+
+namespace Qdm.Tests.Workflows;
+
+public class ReproductionPlanTests
+{
+    private static readonly ReproductionScale Scale = new() { Seeds = 3, CalibrationSamples = 64, Iterations = 7, Steps = 10 };
+
+    [Fact]
+    public void The_seed_table_has_FP_both_methods_over_every_seed_at_W8A8_and_both_at_W4A8()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale).Where(r => r.Section == ReproductionSection.SeedTable).ToList();
+        Assert.Single(rows, r => r.IsFullPrecision);
+        foreach (var method in new[] { "ptq4dm", "di2n" })
+        {
+            Assert.Equal(new long?[] { 0, 1, 2 }, rows.Where(r => r.Method == method && r.Bits == "W8A8").Select(r => r.CalibrationSeed));
+            Assert.Single(rows, r => r.Method == method && r.Bits == "W4A8");
+        }
+        var ptq4dm = rows.First(r => r.Method == "ptq4dm").Job!;
+        var di2n = rows.First(r => r.Method == "di2n").Job!;
+        Assert.Equal(PlacementKind.Ptq4dm, ptq4dm.Placement.Kind);
+        Assert.Equal(CalibrationScheme.Normal, ptq4dm.Calibration.Scheme);
+        Assert.Equal(PlacementKind.Full, di2n.Placement.Kind);
+        Assert.Equal(CalibrationScheme.Di2n, di2n.Calibration.Scheme);
+    }
+
+    [Fact]
+    public void Every_quantized_row_uses_the_same_scale_and_reconstruction_so_only_the_named_part_differs()
+    {
+        var jobs = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale).Where(r => r.Job is not null).Select(r => r.Job!).ToList();
+        Assert.All(jobs, j => Assert.Equal(64, j.Calibration.Samples));
+        Assert.All(jobs, j => Assert.Equal(10, j.Calibration.SamplingSteps));
+        Assert.Single(jobs.Select(j => j.Reconstruction with { Seed = 0 }).Distinct());
+        Assert.All(jobs, j => Assert.Equal(7, j.Reconstruction.Iterations));
+        Assert.All(jobs, j => Assert.Equal(j.Seed, j.Reconstruction.Seed));
+    }
+
+    [Fact]
+    public void The_calibration_finding_compares_uniform_and_normal_time_steps_under_one_placement()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale).Where(r => r.Section == ReproductionSection.TimestepCalibration).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(new[] { CalibrationScheme.Uniform, CalibrationScheme.Normal }, rows.Select(r => r.Job!.Calibration.Scheme));
+        Assert.Equal(rows[0].Job!.Placement, rows[1].Job!.Placement);
+        Assert.Equal(PlacementKind.Full, rows[0].Job!.Placement.Kind);
+    }
+
+    [Fact]
+    public void On_the_DDPM_architecture_the_split_time_embedding_step_is_marked_not_applicable_and_nothing_runs_twice()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        var ablation = rows.Where(r => r.Section == ReproductionSection.Ablation).ToList();
+        Assert.Equal(4, ablation.Count);
+        Assert.Contains("not applicable", ablation[3].NotApplicable);
+        Assert.Null(ablation[3].Job);
+        Assert.All(rows.Where(r => r.Job is not null), r => Assert.False(r.Job!.Placement.SplitTimeEmbedding));
+
+        // The ablation's PTQ4DM and "+ order" rows are the seed table's PTQ4DM and DI2N seed-0 computations.
+        var keys = ReproductionPlan.Computations(rows).Select(r => r.Key).ToList();
+        Assert.Equal(keys.Distinct().Count(), keys.Count);
+        Assert.Equal(1 + 3 + 3 + 2 + 2 + 1, keys.Count);
+        Assert.Contains(ablation[0].Key, keys);
+        Assert.Equal(rows.First(r => r.Method == "di2n").Key, ablation[2].Key);
+    }
+
+    [Fact]
+    public void On_scale_shift_ResBlocks_the_split_time_embedding_is_its_own_ablation_step()
+    {
+        var rows = ReproductionPlan.For(IddpmUNetConfig.Cifar10Uncond, Scale);
+        var ablation = rows.Where(r => r.Section == ReproductionSection.Ablation).ToList();
+        Assert.All(ablation, r => Assert.Null(r.NotApplicable));
+        Assert.False(ablation[2].Job!.Placement.SplitTimeEmbedding);
+        Assert.True(ablation[3].Job!.Placement.SplitTimeEmbedding);
+        Assert.True(rows.First(r => r.Method == "di2n").Job!.Placement.SplitTimeEmbedding);
+        Assert.NotEqual(ablation[2].Key, ablation[3].Key);
+    }
+
+    [Fact]
+    public void Report_cells_give_mean_and_sample_std_over_seeds_and_a_dash_for_nothing()
+    {
+        Assert.Equal("2.00 ± 1.00", ReproductionReport.Cell(new double?[] { 1, 2, 3 }, "F2"));
+        Assert.Equal("5.0 s", ReproductionReport.Cell(new double?[] { 5, null }, "F1", " s"));
+        Assert.Equal("—", ReproductionReport.Cell(new double?[] { null, double.NaN }, "F2"));
+    }
+}
