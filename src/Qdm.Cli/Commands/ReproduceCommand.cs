@@ -16,7 +16,7 @@ public static class ReproduceCommand
         var steps = new Option<int>("--steps") { Description = "DDIM steps (eta 0) for sampling and for the calibration trajectories.", DefaultValueFactory = _ => defaults.Steps };
         var seeds = new Option<int>("--seeds") { Description = "Calibration seeds K for the W8A8 PTQ4DM and DI2N rows (reported as mean ± std).", DefaultValueFactory = _ => defaults.Seeds };
         var calibSamples = new Option<int>("--calib-samples") { Description = "Calibration samples per quantized model (published: 1024).", DefaultValueFactory = _ => defaults.CalibrationSamples };
-        var iters = new Option<int>("--iters") { Description = "Reconstruction iterations per unit (PTQ4DM's scripts: 100).", DefaultValueFactory = _ => defaults.Iterations };
+        var iters = new Option<int>("--iters") { Description = "Reconstruction iterations per unit (0 = ranges only, what PTQ4DM's scripts effectively ran; BRECQ: 20000).", DefaultValueFactory = _ => defaults.Iterations };
         var seed = new Option<long>("--sample-seed") { Description = "Seed of the sampling noise (image i depends only on it and i).", DefaultValueFactory = _ => 0 };
         var batch = new Option<int>("--batch") { Description = "Images per sampling forward.", DefaultValueFactory = _ => 16 };
         var backend = new Option<string>("--backend") { Description = "ort (ONNX Runtime for every row, ~2× faster here) or torchsharp.", DefaultValueFactory = _ => "ort" };

@@ -73,7 +73,7 @@ public static class QuantizationWorkflow
         var units = job.Reconstruction.Iterations > 0
             ? Reconstructor.Run(q, fp.Network, data, job.Reconstruction, workDir, progress?.Units, progress?.Iterations)
             : Array.Empty<UnitResult>();
-        var after = StepErrors.Measure(fp, q.Network, sampler, job.EvalImages, evalSeed);
+        var after = units.Count > 0 ? StepErrors.Measure(fp, q.Network, sampler, job.EvalImages, evalSeed) : before;
         return new QuantizationOutcome(q, units, before, after, clock.Elapsed.TotalSeconds);
     }
 

@@ -16,9 +16,10 @@ public sealed record ReproductionScale
     /// <summary>Calibration seeds K for the two W8A8 method rows (mean ± spread); other rows use the first seed.</summary>
     public int Seeds { get; init; } = 1;
     /// <summary>Calibration samples per method (PTQ4DM and DI2N published: 1024).</summary>
-    public int CalibrationSamples { get; init; } = 128;
-    /// <summary>Reconstruction iterations per unit (PTQ4DM's scripts: 100; BRECQ: 20,000).</summary>
-    public int Iterations { get; init; } = 20;
+    public int CalibrationSamples { get; init; } = 64;
+    /// <summary>Reconstruction iterations per unit. Default 0 = ranges only, which is what PTQ4DM's scripts effectively ran
+    /// (their AdaRound settings never took effect); the published BRECQ setting is 20,000.</summary>
+    public int Iterations { get; init; }
     public long SampleSeed { get; init; }
 
     public ReproductionScale Validated()
