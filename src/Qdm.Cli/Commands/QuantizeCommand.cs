@@ -125,7 +125,7 @@ public static class QuantizeCommand
 
     /// <summary>Runs the workflow with a progress bar per stage; shared with qdm reproduce.</summary>
     public static Workflows.QuantizationOutcome RunWithProgress(DiffusionModel fp, DiffusionModel toQuantize, Workflows.QuantizationJob job,
-        string workDir, Func<int, IEnumerable<Tensor>>? images = null, string? label = null)
+        string workDir, Func<int, IEnumerable<Tensor>>? images = null, string? label = null, string? calibrationFolder = null)
     {
         Workflows.QuantizationOutcome outcome = null!;
         AnsiConsole.Progress()
@@ -141,7 +141,7 @@ public static class QuantizeCommand
                     Calibration = new SynchronousProgress<(int Done, int Total)>(p => { calibrationTask.MaxValue = p.Total; calibrationTask.Value = p.Done; }),
                     CalibrationReady = (data, reused) =>
                     {
-                        if (reused) AnsiConsole.MarkupLineInterpolated($"[grey]{prefix}reusing the calibration data in {workDir}[/]");
+                        if (reused) AnsiConsole.MarkupLineInterpolated($"[grey]{prefix}reusing the calibration data in {calibrationFolder ?? workDir}[/]");
                         calibrationTask.Value = calibrationTask.MaxValue;
                         Plots.TimestepHistogram(data, Path.Combine(workDir, "calibration_timesteps.png"), job.Calibration.Describe());
                     },
@@ -155,7 +155,7 @@ public static class QuantizeCommand
                     }),
                     Iterations = (step, total) => { if (step % 10 == 0) reconstructionTask.Value = unitIndex + (double)step / total; },
                 };
-                outcome = Workflows.QuantizationWorkflow.Run(fp, toQuantize, job, workDir, progress, images);
+                outcome = Workflows.QuantizationWorkflow.Run(fp, toQuantize, job, workDir, progress, images, calibrationFolder);
                 reconstructionTask.Value = reconstructionTask.MaxValue;
             });
         return outcome;

@@ -71,7 +71,8 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
         }
         Directory.CreateDirectory(Out("quant"));
         AnsiConsole.MarkupLineInterpolated($"[bold]{row.Key}[/] quantize: {job.Describe()}");
-        var outcome = QuantizeCommand.RunWithProgress(fp, loadFresh(), job, Out("quant", row.Key + ".work"), label: row.Key);
+        var outcome = QuantizeCommand.RunWithProgress(fp, loadFresh(), job, Out("quant", row.Key + ".work"), label: row.Key,
+            calibrationFolder: Out("calibration"));   // rows with equal calibration settings share one set
         CompactModelFile.Save(QuantPath(row), outcome.Model, fp.Diffusion, new Dictionary<string, string>
         {
             ["source"] = fp.Identity,

@@ -49,12 +49,15 @@ public sealed class QuantizationProgress
 public static class QuantizationWorkflow
 {
     /// <param name="images">Real images for the data calibration scheme: n → batches of uint8 NHWC.</param>
+    /// <param name="calibrationFolder">Where calibration sets are kept, named by their settings, so runs with the same
+    /// calibration share one set (default: the work folder).</param>
     public static QuantizationOutcome Run(DiffusionModel fp, DiffusionModel toQuantize, QuantizationJob job, string workDir,
-        QuantizationProgress? progress = null, Func<int, IEnumerable<Tensor>>? images = null)
+        QuantizationProgress? progress = null, Func<int, IEnumerable<Tensor>>? images = null, string? calibrationFolder = null)
     {
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(workDir);
-        var (data, reused) = LoadOrBuildCalibration(fp, job.Calibration, workDir, progress?.Calibration, images);
+        var (data, reused) = LoadOrBuildCalibration(fp, job.Calibration, calibrationFolder ?? workDir, progress?.Calibration, images,
+            shared: calibrationFolder is not null);
         progress?.CalibrationReady?.Invoke(data, reused);
 
         var q = Quantization.Quantize(toQuantize.Network, job.Placement);
@@ -77,11 +80,14 @@ public static class QuantizationWorkflow
         return new QuantizationOutcome(q, units, before, after, clock.Elapsed.TotalSeconds);
     }
 
-    private static (CalibrationSet Set, bool Reused) LoadOrBuildCalibration(DiffusionModel fp, CalibrationConfig config, string workDir,
-        IProgress<(int Done, int Total)>? progress, Func<int, IEnumerable<Tensor>>? images)
+    private static (CalibrationSet Set, bool Reused) LoadOrBuildCalibration(DiffusionModel fp, CalibrationConfig config, string folder,
+        IProgress<(int Done, int Total)>? progress, Func<int, IEnumerable<Tensor>>? images, bool shared)
     {
-        var path = Path.Combine(workDir, "calibration.safetensors");
-        var fingerprint = Path.Combine(workDir, "calibration.txt");
+        Directory.CreateDirectory(folder);
+        var name = shared ? "calibration-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(config.Describe())))[..16] : "calibration";
+        var path = Path.Combine(folder, name + ".safetensors");
+        var fingerprint = Path.Combine(folder, name + ".txt");
         if (File.Exists(path) && File.Exists(fingerprint) && File.ReadAllText(fingerprint) == config.Describe())
             return (CalibrationSet.Load(path), true);
         var set = CalibrationData.Build(fp, config.Validated(), images, progress);

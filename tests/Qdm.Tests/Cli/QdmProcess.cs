@@ -7,7 +7,9 @@ public static class QdmProcess
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => Run(TimeSpan.FromMinutes(5), args);
+
+    public static Result Run(TimeSpan timeout, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -21,7 +23,7 @@ public static class QdmProcess
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(true); throw new TimeoutException("qdm did not finish in 5 minutes"); }
+        if (!process.WaitForExit(timeout)) { process.Kill(true); throw new TimeoutException($"qdm did not finish in {timeout.TotalMinutes} minutes"); }
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
 }

@@ -14,7 +14,7 @@ public class ReproduceCliTests : TempFolder
         var outDir = Path.Combine(dir, "run");
         string[] args = { "reproduce", "--model", model, "--samples", "6", "--steps", "2", "--calib-samples", "8", "--iters", "0", "--batch", "6",
             "--ref-images", reference, "--ref-limit", "32", "--out", outDir };
-        var run = QdmProcess.Run(args);
+        var run = QdmProcess.Run(TimeSpan.FromMinutes(15), args);   // seven quantizations and eight sample sets
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
 
         var table = File.ReadAllLines(Path.Combine(outDir, "report.md")).Where(l => l.StartsWith("| ")).ToList();
@@ -44,7 +44,7 @@ public class ReproduceCliTests : TempFolder
         Assert.Equal(double.Parse(evalFd, CultureInfo.InvariantCulture), Number(fpRow[header.IndexOf("FD-R18")]), 2);
 
         // A second run reuses every quantized model, sample batch and metric.
-        var again = QdmProcess.Run(args);
+        var again = QdmProcess.Run(TimeSpan.FromMinutes(5), args);
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.Contains("quantized model reused", again.Stdout);
         Assert.DoesNotContain("features of", again.Stdout);
