@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Security.Cryptography;
 using Qdm.IO;
 using Qdm.Checkpoints;
 using Spectre.Console;
@@ -24,8 +23,7 @@ public static class ConvertCommand
             var tensors = result.GetValue(half)
                 ? stateDict.Tensors.ToDictionary(p => p.Key, p => p.Value.is_floating_point() ? p.Value.to(ScalarType.Float16) : p.Value)
                 : stateDict.Tensors;
-            string sha;
-            using (var stream = File.OpenRead(path)) sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+            var sha = IO.FileHash.Sha256(path);
             Safetensors.Write(result.GetValue(output)!, tensors, new Dictionary<string, string>
             {
                 ["source_file"] = Path.GetFileName(path),

@@ -24,8 +24,8 @@ public sealed class OrtUNet : IDisposable
         if (optimizedModelPath is not null) options.OptimizedModelFilePath = optimizedModelPath;
         if (profilePrefix is not null)
         {
+            options.ProfileOutputPathPrefix = profilePrefix;   // before enabling: the setter passes the current prefix to ORT
             options.EnableProfiling = true;
-            options.ProfileOutputPathPrefix = profilePrefix;
         }
         session = new InferenceSession(model.ToByteArray(), options);
         outChannels = model.Graph.Output[0].Type.TensorType.Shape.Dim[1].DimValue;
