@@ -45,6 +45,8 @@ public enum ReproductionSection
     TimestepCalibration,
     /// <summary>DI2N's parts added one at a time to PTQ4DM.</summary>
     Ablation,
+    /// <summary>Not in the seed: what Qdm's own measurements suggest (DI2N without quantizing the network input x_t).</summary>
+    BeyondTheSeed,
 }
 
 /// <summary>
@@ -112,6 +114,10 @@ public static class ReproductionPlan
             ? new(ReproductionSection.Ablation, "di2n", "+ split time embedding (= DI2N)", Job(QuantMethod.Di2n, 8, 0))
             : new(ReproductionSection.Ablation, "di2n", "+ split time embedding (= DI2N)", null,
                 "not applicable: this architecture's ResBlocks add the time embedding (no scale-shift halves to split), so DI2N = the row above"));
+
+        // qdm inspect puts most of the full placement's error on the 8-bit quantizer of the network input x_t (conv_in's input).
+        rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-fp-input", "DI2N with conv_in left in FP (its input is x_t)",
+            Job(QuantMethod.Di2n, 8, 0, m => m with { Placement = m.Placement with { Exclude = new[] { "^conv_in$" } } })));
         return rows;
     }
 

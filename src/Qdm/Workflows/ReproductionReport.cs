@@ -77,7 +77,8 @@ public static class ReproductionReport
     {
         ReproductionSection.SeedTable => "Seed table: FP vs PTQ4DM vs DI2N",
         ReproductionSection.TimestepCalibration => "Time-step calibration under the same full quantization (the seed's first finding: normal was worse)",
-        _ => "DI2N ablation: its parts added to PTQ4DM one at a time (W8A8)",
+        ReproductionSection.Ablation => "DI2N ablation: its parts added to PTQ4DM one at a time (W8A8)",
+        _ => "Beyond the seed: DI2N without quantizing the network input x_t (qdm inspect puts most of the full placement's error there)",
     };
 
     private static IEnumerable<string> Cells(Line line, IReadOnlyDictionary<string, RowResults> results, IReadOnlyList<(string Network, string Pooled, string Spatial)> networks)
@@ -162,6 +163,11 @@ public static class ReproductionReport
                     sentences.Add($"{bits}: DI2N is {Format(d.Average() - fp[0], "+0.00;-0.00")} from FP ({Format(fp[0], "F2")}), PTQ4DM {Format(p.Average() - fp[0], "+0.00;-0.00")}.");
                 }
             }
+            var fpInput = Values(ReproductionSection.BeyondTheSeed, "di2n-fp-input", "W8A8", !haveReference);
+            var di2n8 = Values(ReproductionSection.SeedTable, "di2n", "W8A8", !haveReference);
+            var ptq4dm8 = Values(ReproductionSection.SeedTable, "ptq4dm", "W8A8", !haveReference);
+            if (fpInput.Length > 0 && di2n8.Length > 0 && ptq4dm8.Length > 0)
+                sentences.Add($"W8A8, {metric}: DI2N with x_t unquantized {Format(fpInput[0], "F2")} vs DI2N {Format(di2n8.Average(), "F2")} vs PTQ4DM {Format(ptq4dm8.Average(), "F2")} (one seed for the first).");
             var uniform = Values(ReproductionSection.TimestepCalibration, "full-uniform", "W8A8", !haveReference);
             var normal = Values(ReproductionSection.TimestepCalibration, "full-normal", "W8A8", !haveReference);
             if (uniform.Length > 0 && normal.Length > 0)

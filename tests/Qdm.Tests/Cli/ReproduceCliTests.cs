@@ -24,7 +24,8 @@ public class ReproduceCliTests : TempFolder
         var rows = table.Where(l => !l.StartsWith("| method")).Select(Cells).ToList();
         var labels = rows.Select(r => $"{r[0]} {r[1]}").ToList();
         foreach (var expected in new[] { "FP32 FP32", "PTQ4DM W8A8", "DI2N W8A8", "PTQ4DM W4A8", "DI2N W4A8", "full placement, uniform time steps W8A8",
-                     "full placement, normal time steps (NDTC) W8A8", "+ DI2N calibration pipeline W8A8", "+ quantization order (full placement) W8A8", "+ split time embedding (= DI2N) W8A8" })
+                     "full placement, normal time steps (NDTC) W8A8", "+ DI2N calibration pipeline W8A8", "+ quantization order (full placement) W8A8", "+ split time embedding (= DI2N) W8A8",
+                     "DI2N with conv_in left in FP (its input is x_t) W8A8" })
             Assert.Contains(expected, labels);
         Assert.Contains("not applicable", rows.Single(r => r[0].StartsWith("+ split")).ElementAt(2));
 

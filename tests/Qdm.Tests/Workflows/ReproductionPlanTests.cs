@@ -62,7 +62,7 @@ public class ReproductionPlanTests
         // The ablation's PTQ4DM and "+ order" rows are the seed table's PTQ4DM and DI2N seed-0 computations.
         var keys = ReproductionPlan.Computations(rows).Select(r => r.Key).ToList();
         Assert.Equal(keys.Distinct().Count(), keys.Count);
-        Assert.Equal(1 + 3 + 3 + 2 + 2 + 1, keys.Count);
+        Assert.Equal(1 + 3 + 3 + 2 + 2 + 1 + 1, keys.Count);
         Assert.Contains(ablation[0].Key, keys);
         Assert.Equal(rows.First(r => r.Method == "di2n").Key, ablation[2].Key);
     }
