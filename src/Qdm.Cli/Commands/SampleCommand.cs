@@ -22,12 +22,13 @@ public static class SampleCommand
         var shard = new Option<string>("--shard") { Description = "i/n: generate only the i-th of n disjoint image ranges (0-based).", DefaultValueFactory = _ => "0/1" };
         var noPngs = new Option<bool>("--no-png") { Description = "Skip the per-image PNG files." };
         var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
+        var agreement = new Option<int>("--agreement") { Description = "With --backend ort: first print, per step, ONNX Runtime's output error against TorchSharp on N trajectories.", DefaultValueFactory = _ => 0 };
         var backend = new Option<string>("--backend") { Description = "torchsharp (the reference) or ort (ONNX Runtime: FP32, or integer kernels for quantized models).", DefaultValueFactory = _ => "torchsharp" };
 
 
         var command = new Command("sample", "Sample images from a diffusion model (resumes an interrupted run in the same --out).");
         model.AddTo(command);
-        foreach (var option in new Option[] { sampler, steps, eta, skip, clip, n, batch, seed, shard, noPngs, output, backend }) command.Options.Add(option);
+        foreach (var option in new Option[] { sampler, steps, eta, skip, clip, n, batch, seed, shard, noPngs, output, backend, agreement }) command.Options.Add(option);
 
         command.SetAction(result => CliErrors.Run(() =>
         {
@@ -67,6 +68,7 @@ public static class SampleCommand
             AnsiConsole.MarkupLineInterpolated($"[bold]model[/]   {loaded.Source}");
             AnsiConsole.MarkupLineInterpolated($"          {loaded.Config.Describe()}; {loaded.Diffusion.Describe()}");
             AnsiConsole.MarkupLineInterpolated($"[bold]sampler[/] {samplerConfig.Describe()}; engine {(ort is null ? "TorchSharp" : "ONNX Runtime")}");
+            if (ort is not null && result.GetValue(agreement) is > 0 and var trajectories) PrintAgreement(loaded, denoiser!, samplerConfig, trajectories);
             var (first, length) = job.ShardRange();
             AnsiConsole.MarkupLineInterpolated($"[bold]images[/]  {first}..{first + length - 1} of {job.Count} (shard {shardIndex}/{shardCount}), seed {job.Seed}, batch {job.BatchSize}");
 
@@ -93,6 +95,16 @@ public static class SampleCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>ONNX Runtime against TorchSharp (the simulated model for .qdm files) on TorchSharp's own trajectories, step by step.</summary>
+    private static void PrintAgreement(DiffusionModel model, Denoiser ort, SamplerConfig sampler, int trajectories)
+    {
+        var steps = Reconstruction.StepErrors.Measure(model, ort, sampler, trajectories, seed: 1_234_567);
+        var table = new Table().AddColumns("step", "t", "MSE (ORT vs TorchSharp)", "relative");
+        foreach (var s in steps) table.AddRow(s.Step.ToString(), s.Timestep.ToString(), $"{s.Mse:E3}", $"{s.Relative:E3}");
+        AnsiConsole.MarkupLineInterpolated($"[bold]agreement[/] ONNX Runtime vs TorchSharp on {trajectories} trajectories (same x_t at every step):");
+        AnsiConsole.Write(table);
     }
 
     private static (int Index, int Count) ParseShard(string text)

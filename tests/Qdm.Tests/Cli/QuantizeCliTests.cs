@@ -32,8 +32,14 @@ public class QuantizeCliTests : TempFolder
         foreach (var backend in new[] { "torchsharp", "ort" })
         {
             var sampled = QdmProcess.Run("sample", "--model", outPath, "--backend", backend, "--n", "2", "--batch", "2", "--steps", "2", "--no-png",
-                "--out", Path.Combine(dir, "samples-" + backend));
+                "--agreement", "1", "--out", Path.Combine(dir, "samples-" + backend));
             Assert.True(sampled.ExitCode == 0, sampled.Stderr + sampled.Stdout);
+            if (backend == "ort")   // per-step ORT-vs-simulated error, one row per step, small against the output's own size
+            {
+                var rows = sampled.Stdout.Split('\n').Where(l => l.StartsWith("│ ") && !l.Contains("step")).ToList();
+                Assert.Equal(2, rows.Count);
+                Assert.All(rows, row => Assert.InRange(double.Parse(row.Split('│', StringSplitOptions.TrimEntries)[4], System.Globalization.CultureInfo.InvariantCulture), 0, 0.1));
+            }
         }
         Assert.True(File.Exists(Path.Combine(outPath + ".work", "calibration_timesteps.png")));
         Assert.Contains("mean relative output MSE", first.Stdout);
