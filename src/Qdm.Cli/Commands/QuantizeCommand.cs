@@ -134,7 +134,7 @@ public static class QuantizeCommand
             {
                 var prefix = label is null ? "" : label + ": ";
                 var calibrationTask = ctx.AddTask(Markup.Escape(prefix + "calibration data"), maxValue: 1);
-                var reconstructionTask = ctx.AddTask(Markup.Escape(prefix + "reconstruction"), maxValue: 1, autoStart: job.Reconstruction.Iterations > 0);
+                var reconstructionTask = job.Reconstruction.Iterations > 0 ? ctx.AddTask(Markup.Escape(prefix + "reconstruction"), maxValue: 1) : null;
                 int unitIndex = 0;
                 var progress = new Workflows.QuantizationProgress
                 {
@@ -148,15 +148,16 @@ public static class QuantizeCommand
                     RangesObserved = q => Plots.ActivationRanges(q, Path.Combine(workDir, "activation_ranges.png")),
                     Units = new SynchronousProgress<UnitResult>(u =>
                     {
+                        if (reconstructionTask is null) return;
                         unitIndex = u.Index + 1;
                         reconstructionTask.MaxValue = u.Count;
                         reconstructionTask.Value = u.Index + 1;
                         reconstructionTask.Description = Markup.Escape($"{prefix}unit {u.Index + 1}/{u.Count} {u.Path}{(u.Resumed ? " (resumed)" : $" {u.MseBefore:E2}→{u.MseAfter:E2}")}");
                     }),
-                    Iterations = (step, total) => { if (step % 10 == 0) reconstructionTask.Value = unitIndex + (double)step / total; },
+                    Iterations = (step, total) => { if (step % 10 == 0 && reconstructionTask is not null) reconstructionTask.Value = unitIndex + (double)step / total; },
                 };
                 outcome = Workflows.QuantizationWorkflow.Run(fp, toQuantize, job, workDir, progress, images, calibrationFolder);
-                reconstructionTask.Value = reconstructionTask.MaxValue;
+                if (reconstructionTask is not null) reconstructionTask.Value = reconstructionTask.MaxValue;
             });
         return outcome;
     }

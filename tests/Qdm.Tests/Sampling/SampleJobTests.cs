@@ -46,6 +46,20 @@ public class SampleJobTests : TempFolder
     }
 
     [Fact]
+    public void A_run_folder_is_an_image_source_of_its_finished_images_up_to_the_first_gap()
+    {
+        var model = TinyModel();
+        var folder = Path.Combine(dir, "run");
+        var full = RunJob(model, "run", new SampleJobConfig { Count = 6, BatchSize = 2, WritePngs = false });
+        File.Delete(Path.Combine(folder, "batches", "0000002-0000003.npz"));   // as if images 2..3 were not done yet
+
+        var source = Qdm.Metrics.ImageSources.Open(folder);
+        Assert.Equal(2, source.Count);
+        Assert.Equal(0, TensorAssert.MaxAbsDiff(full[..2], cat(source.Batches(1).ToArray(), 0)));
+        Assert.Equal(1, Qdm.Metrics.ImageSources.Open(folder, limit: 1).Count);
+    }
+
+    [Fact]
     public void An_interrupted_run_resumes_without_redoing_finished_batches()
     {
         var model = TinyModel();
