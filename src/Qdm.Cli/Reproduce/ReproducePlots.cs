@@ -33,8 +33,9 @@ public static class ReproducePlots
         var images = present.Select(r => Npz.ReadArray(Path.Combine(outDir, "samples", r.Key, "samples.npz"), "arr_0")).ToList();
         int columns = (int)Math.Min(8, images.Min(i => i.shape[0]));
         var file = Path.Combine("figures", "samples_side_by_side.png");
-        Png.Write(Path.Combine(outDir, file), Png.Grid(cat(images.Select(i => i[..columns]).ToArray(), 0), columns));
-        return (file, "Samples from the same seeds, one row per computation, top to bottom: " + string.Join(", ", present.Select(r => $"{r.Label} {r.Bits}" + (r.Job is null ? "" : $" (seed {r.Job.Seed})"))));
+        var grid = Png.Grid(cat(images.Select(i => i[..columns]).ToArray(), 0), columns);
+        Png.Write(Path.Combine(outDir, file), grid.repeat_interleave(3, 0).repeat_interleave(3, 1));   // 3× nearest-neighbour: 32-pixel images are hard to see
+        return (file, "Samples from the same seeds, one row per computation, top to bottom: " + string.Join(", ", present.Select(r => r.Job is null ? "FP32" : $"{r.Label} {r.Bits} (seed {r.Job.Seed})")));
     }
 
     /// <summary>Pooled Fréchet distance per table line (against the reference if given, else against the FP samples), with the seed spread.</summary>
@@ -56,10 +57,11 @@ public static class ReproducePlots
             bar.Color = points[i].Line.Bits switch { "FP32" => ScottPlot.Colors.Gray, "W8A8" => ScottPlot.Colors.SteelBlue, _ => ScottPlot.Colors.DarkOrange };
         }
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, points.Count).Select(i => (double)i).ToArray(),
-            points.Select(p => $"{p.Line.Label} {p.Line.Bits}").ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 30;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
-        plot.Axes.Bottom.MinimumSize = 220;
+            points.Select(p => p.Line.Bits == "FP32" ? "FP32" : $"{p.Line.Label} {p.Line.Bits}").ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = -40;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleRight;
+        plot.Axes.Bottom.MinimumSize = 260;
+        plot.Axes.Left.MinimumSize = 160;   // room for the first slanted label
         plot.YLabel(vsReference ? $"{metricName} vs reference (lower is better)" : $"{metricName} vs FP samples (lower is better)");
         plot.Title("Quality per method and bit width (bars: mean over calibration seeds, whiskers: std)");
         var file = Path.Combine("figures", "metric_by_method.png");
