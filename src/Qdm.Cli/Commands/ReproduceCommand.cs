@@ -25,11 +25,12 @@ public static class ReproduceCommand
         var referenceLimit = new Option<long?>("--ref-limit") { Description = "Use only the first N reference images." };
         var inception = new Option<string?>("--inception") { Description = $"FID Inception weights ({Metrics.Inception.InceptionWeights.FileName}): adds IS, FID, sFID." };
         var referenceInception = new Option<string?>("--ref-inception") { Description = "Inception reference statistics (else computed from --ref-images)." };
+        var reportOnly = new Option<bool>("--report-only") { Description = "Only write report.md from what earlier runs finished (for long runs over several sessions)." };
         var output = new Option<string>("--out") { Description = "Run folder (resumes: finished models, sample batches and metrics are reused).", DefaultValueFactory = _ => "runs/reproduce" };
 
         var command = new Command("reproduce", "Reproduce the seed table on a model: quantize with PTQ4DM and DI2N (W8A8, W4A8), the calibration finding and the DI2N ablation; sample, measure, write report.md.");
         model.AddTo(command);
-        foreach (var o in new Option[] { samples, steps, seeds, calibSamples, iters, seed, batch, backend, reference, referenceImages, referenceLimit, inception, referenceInception, output })
+        foreach (var o in new Option[] { samples, steps, seeds, calibSamples, iters, seed, batch, backend, reference, referenceImages, referenceLimit, inception, referenceInception, reportOnly, output })
             command.Options.Add(o);
         command.SetAction(result => CliErrors.Run(() =>
         {
@@ -52,6 +53,7 @@ public static class ReproduceCommand
                 ReferenceLimit = result.GetValue(referenceLimit),
                 InceptionWeights = result.GetValue(inception),
                 ReferenceInception = result.GetValue(referenceInception),
+                ReportOnly = result.GetValue(reportOnly),
             };
             var fp = model.Load(result);
             AnsiConsole.MarkupLineInterpolated($"[bold]model[/] {fp.Identity}: {fp.Config.Describe()}");

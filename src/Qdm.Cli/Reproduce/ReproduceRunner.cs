@@ -29,9 +29,15 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
         AnsiConsole.MarkupLineInterpolated($"[bold]plan[/] {rows.Count} rows, {computations.Count} distinct computations: {string.Join(", ", computations.Select(c => c.Key))}");
 
         var results = new Dictionary<string, RowResults>();
-        foreach (var row in computations.Where(r => r.Job is not null)) Quantize(row);
-        foreach (var row in computations) Sample(row);
-        var metrics = Evaluate(computations, out var references);
+        if (!settings.ReportOnly)
+        {
+            foreach (var row in computations.Where(r => r.Job is not null)) Quantize(row);
+            foreach (var row in computations) Sample(row);
+        }
+        // samples.npz appears only when a set is complete; unfinished sets are left out of the metrics.
+        var finished = computations.Where(r => File.Exists(SamplesFile(r.Key))).ToList();
+        var references = new Dictionary<string, string?>();
+        var metrics = finished.Any(r => r.Job is null) ? Evaluate(finished, out references) : new Dictionary<string, List<MetricsRecord>>();
         foreach (var row in computations)
             results[row.Key] = new RowResults(
                 ResultFiles.Read<QuantizationRecord>(QuantRecordPath(row)),

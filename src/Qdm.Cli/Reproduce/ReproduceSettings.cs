@@ -20,5 +20,7 @@ public sealed record ReproduceSettings
     /// <summary>FID Inception weights; with them every set is also measured with IS / FID / sFID.</summary>
     public string? InceptionWeights { get; init; }
     public string? ReferenceInception { get; init; }
+    /// <summary>Write report.md from what earlier runs finished, computing nothing new but the metrics of finished sample sets.</summary>
+    public bool ReportOnly { get; init; }
     public string R18Models { get; init; } = Metrics.ResNet18.ResNet18FeatureNetwork.DefaultModelsFolder;
 }

@@ -49,6 +49,10 @@ public class ReproduceCliTests : TempFolder
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.Contains("quantized model reused", again.Stdout);
         Assert.DoesNotContain("features of", again.Stdout);
+        var reportOnly = QdmProcess.Run(TimeSpan.FromMinutes(5), args.Append("--report-only").ToArray());
+        Assert.True(reportOnly.ExitCode == 0, reportOnly.Stderr);
+        Assert.DoesNotContain("quantize", reportOnly.Stdout);
+        Assert.Contains(File.ReadAllLines(Path.Combine(outDir, "report.md")), l => l.StartsWith("| FP32 |") && l.Contains(fpRow[header.IndexOf("FD-R18")]));
         Assert.True(File.Exists(Path.Combine(outDir, "figures", "samples_side_by_side.png")));
         Assert.True(File.Exists(Path.Combine(outDir, "figures", "metric_by_method.png")));
         Assert.True(File.Exists(Path.Combine(outDir, "figures", "step_error.png")));
