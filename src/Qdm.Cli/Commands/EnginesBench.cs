@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 
 namespace Qdm.Cli.Commands;
 
-/// <summary>qdm bench engines: one U-Net forward in TorchSharp (FP32, simulated quantization) and ONNX Runtime (FP32, QDQ int8), side by side.</summary>
+/// <summary>qdm bench engines: one U-Net forward in TorchSharp (FP32, simulated quantization) and ONNX Runtime (FP32, QDQ fused into int8 kernels, QDQ as float ops), side by side.</summary>
 public static class EnginesBench
 {
     public static Command Create()
@@ -21,7 +21,7 @@ public static class EnginesBench
         var repeats = new Option<int>("--repeats") { Description = "Timed forwards per engine (after one warm-up).", DefaultValueFactory = _ => 5 };
         var intBias = new Option<bool>("--int-bias") { Description = "Export biases as int32 (needed for fused integer kernels)." };
         var profile = new Option<string?>("--profile") { Description = "Also profile both ONNX Runtime sessions into this folder and print time per operator type." };
-        var command = new Command("engines", "Time TorchSharp FP32, TorchSharp simulated quantization, ONNX Runtime FP32 and ONNX Runtime QDQ int8.") { batch, repeats, intBias, profile };
+        var command = new Command("engines", "Time TorchSharp FP32, TorchSharp simulated quantization, ONNX Runtime FP32 and the quantized graph in ONNX Runtime (fused int8 kernels and float Q/DQ).") { batch, repeats, intBias, profile };
         model.AddTo(command);
         placement.AddTo(command);
         command.SetAction(result => CliErrors.Run(() =>
@@ -40,13 +40,16 @@ public static class EnginesBench
             var fpOnnx = UNetOnnxExporter.Export(fp.Network);
             var qOnnx = UNetOnnxExporter.Export(q.Network, new QdqOptions { IntegerBias = result.GetValue(intBias) });
             using var ortFp = new OrtUNet(fpOnnx, threads);
-            using var ortQ = new OrtUNet(qOnnx, threads);
+            using var ortFused = new OrtUNet(qOnnx, threads, fuseQdq: true);
+            using var ortUnfused = new OrtUNet(qOnnx, threads, fuseQdq: false);
+            var chosen = OrtUNet.FusesIntoIntegerKernels(q.Network) ? "fused" : "float Q/DQ";
             var engines = new (string Name, Func<Tensor> Run)[]
             {
                 ("TorchSharp FP32", () => fp.Network.call(input, time)),
                 ("TorchSharp simulated " + q.Config.Describe(), () => q.Network.call(input, time)),
                 ("ONNX Runtime FP32", () => ortFp.Forward(input, time)),
-                ("ONNX Runtime QDQ int8", () => ortQ.Forward(input, time)),
+                ("ONNX Runtime QDQ, fused int8 kernels" + (chosen == "fused" ? " (used)" : ""), () => ortFused.Forward(input, time)),
+                ("ONNX Runtime QDQ, float Q/DQ" + (chosen == "fused" ? "" : " (used)"), () => ortUnfused.Forward(input, time)),
             };
             var table = new Table().AddColumns("engine", "ms/img (min)", "ms/img (median)", "images/s (best)", "vs TorchSharp FP32");
             double? baseline = null;
@@ -64,6 +67,7 @@ public static class EnginesBench
                 table.AddRow(Markup.Escape(name), $"{times[0]:F2}", $"{times[times.Count / 2]:F2}", $"{1000 / times[0]:F1}", $"{baseline / times[0]:F2}×");
             }
             AnsiConsole.Write(table);
+            AnsiConsole.MarkupLineInterpolated($"[grey]\"(used)\": the execution `qdm sample --backend ort` and `qdm reproduce` pick for this placement (fused only for the integer-kernel form, where ORT finds complete QDQ groups).[/]");
             if (result.GetValue(profile) is { } profileDir) PrintProfiles(profileDir, fpOnnx, qOnnx, input, time, threads);
             var compact = Path.Combine(Path.GetTempPath(), $"qdm-bench-{Environment.ProcessId}.qdm");
             Export.CompactModelFile.Save(compact, q, fp.Diffusion, new Dictionary<string, string>());
@@ -76,22 +80,22 @@ public static class EnginesBench
         return command;
     }
 
-    /// <summary>Where ONNX Runtime spends a forward: milliseconds per operator type, FP32 and QDQ side by side.</summary>
+    /// <summary>Where ONNX Runtime spends a forward: milliseconds per operator type, FP32 and both QDQ executions side by side.</summary>
     private static void PrintProfiles(string folder, Onnx.ModelProto fpOnnx, Onnx.ModelProto qOnnx, Tensor input, Tensor time, int threads)
     {
         Directory.CreateDirectory(folder);
         var summaries = new List<IReadOnlyList<(string OpType, double Milliseconds, int Calls)>>();
-        foreach (var (name, graph) in new[] { ("fp32", fpOnnx), ("qdq", qOnnx) })
+        foreach (var (name, graph, fuse) in new[] { ("fp32", fpOnnx, true), ("qdq-fused", qOnnx, true), ("qdq-float", qOnnx, false) })
         {
-            using var session = new OrtUNet(graph, threads, optimizedModelPath: Path.Combine(folder, $"{name}.optimized.onnx"), profilePrefix: Path.Combine(folder, name));
+            using var session = new OrtUNet(graph, threads, optimizedModelPath: Path.Combine(folder, $"{name}.optimized.onnx"), profilePrefix: Path.Combine(folder, name), fuseQdq: fuse);
             for (int i = 0; i < 3; i++) session.Forward(input, time).Dispose();
             summaries.Add(OrtUNet.SummariseProfile(session.EndProfiling()));
         }
-        var table = new Table().AddColumns("operator", "FP32 ms (calls)", "QDQ ms (calls)");
+        var table = new Table().AddColumns("operator", "FP32 ms (calls)", "QDQ fused ms (calls)", "QDQ float ms (calls)");
         foreach (var op in summaries.SelectMany(s => s.Select(x => x.OpType)).Distinct().OrderByDescending(o => summaries.Max(s => s.FirstOrDefault(x => x.OpType == o).Milliseconds)))
         {
             string Cell(IReadOnlyList<(string OpType, double Milliseconds, int Calls)> s) => s.FirstOrDefault(x => x.OpType == op) is { OpType: not null } x ? $"{x.Milliseconds:F1} ({x.Calls})" : "";
-            table.AddRow(op, Cell(summaries[0]), Cell(summaries[1]));
+            table.AddRow(op, Cell(summaries[0]), Cell(summaries[1]), Cell(summaries[2]));
         }
         AnsiConsole.MarkupLineInterpolated($"[bold]ONNX Runtime profile[/] (3 forwards of batch {input.shape[0]} each, traces and optimized graphs in {folder})");
         AnsiConsole.Write(table);

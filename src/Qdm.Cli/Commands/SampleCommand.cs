@@ -46,7 +46,7 @@ public static class SampleCommand
             var engine = result.GetValue(backend)!.ToLowerInvariant();
             using var ort = engine switch
             {
-                "ort" => new Export.OrtUNet(Export.UNetOnnxExporter.Export(loaded.Network), result.GetValue(model.Threads)),
+                "ort" => Export.OrtUNet.Open(loaded.Network, result.GetValue(model.Threads)),
                 "torchsharp" or "torch" => null,
                 _ => throw new QdmInputException($"unknown --backend '{engine}'; expected torchsharp or ort."),
             };

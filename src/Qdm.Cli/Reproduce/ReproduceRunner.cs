@@ -107,7 +107,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
     {
         // Quantized rows sample the reloaded file: exactly what a user deploys.
         var model = row.Job is null ? fp : LoadQuantized(row);
-        using var ort = settings.Backend == "ort" ? new OrtUNet(UNetOnnxExporter.Export(model.Network), settings.Threads) : null;
+        using var ort = settings.Backend == "ort" ? OrtUNet.Open(model.Network, settings.Threads) : null;
         Denoiser? denoiser = ort is null ? null : (x, t) => ort.Forward(x, t);
         if (ort is not null && row.Job is not null) CheckAgreement(row, model, denoiser!);
 

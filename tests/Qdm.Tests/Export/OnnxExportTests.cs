@@ -72,11 +72,14 @@ public class OnnxExportTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(PlacementKind.Full, false, false)]
-    [InlineData(PlacementKind.Full, true, false)]
-    [InlineData(PlacementKind.Ptq4dm, false, false)]
-    [InlineData(PlacementKind.Full, false, true)]
-    public void Whole_w8a8_model_in_onnx_runtime_carries_the_simulations_amount_of_quantization_noise(PlacementKind kind, bool iddpm, bool integerKernels)
+    [InlineData(PlacementKind.Full, false, false, true)]
+    [InlineData(PlacementKind.Full, true, false, true)]
+    [InlineData(PlacementKind.Ptq4dm, false, false, true)]
+    [InlineData(PlacementKind.Full, false, true, true)]
+    [InlineData(PlacementKind.Full, false, false, false)]
+    [InlineData(PlacementKind.Full, true, false, false)]
+    [InlineData(PlacementKind.Ptq4dm, false, false, false)]
+    public void Whole_w8a8_model_in_onnx_runtime_carries_the_simulations_amount_of_quantization_noise(PlacementKind kind, bool iddpm, bool integerKernels, bool fuseQdq)
     {
         // In a deep quantized network a rounding decided the other way (float summation order differs between engines)
         // moves later inputs by a whole step and flips more, so the two engines' quantization noises differ in detail.
@@ -85,7 +88,7 @@ public class OnnxExportTests(ITestOutputHelper output)
         var input = Inputs();
         var q = Calibrated(kind, iddpm, input, integerKernels);
         UNetConfig config = iddpm ? CheckpointLoadingTests.TinyIddpm : CheckpointLoadingTests.TinyDdpm;
-        using var ort = new OrtUNet(UNetOnnxExporter.Export(q.Network), threads: 2);
+        using var ort = new OrtUNet(UNetOnnxExporter.Export(q.Network), threads: 2, fuseQdq: fuseQdq);
         using var _ = no_grad();
         var simulated = q.Network.call(input.X, input.T);
         var actual = ort.Forward(input.X, input.T);
@@ -94,7 +97,7 @@ public class OnnxExportTests(ITestOutputHelper output)
         double simVsFp = (simulated - fp).abs().mean().item<float>(), ortVsFp = (actual - fp).abs().mean().item<float>();
         double step = (simulated.max() - simulated.min()).item<float>() / 255;
         double withinStep = ((actual - simulated).abs() <= step).to(ScalarType.Float32).mean().item<float>();
-        output.WriteLine($"{kind} {(iddpm ? "iddpm" : "ddpm")}: mean |ORT − sim| {ortVsSim:G3}; " +
+        output.WriteLine($"{kind} {(iddpm ? "iddpm" : "ddpm")} {(fuseQdq ? "fused" : "float Q/DQ")}: mean |ORT − sim| {ortVsSim:G3}; " +
             $"|sim − FP| {simVsFp:G3}, |ORT − FP| {ortVsFp:G3}; within one output step ({step:G3}): {withinStep:P1}");
         Assert.InRange(ortVsFp / simVsFp, 0.8, 1.2);   // the same amount of quantization noise
         Assert.True(ortVsSim <= 1.3 * simVsFp, "ORT is further from the simulation than independent rounding noise would put it");
@@ -117,5 +120,38 @@ public class OnnxExportTests(ITestOutputHelper output)
             Assert.True(ops.GetValueOrDefault("QGemm") > 0);
         }
         finally { File.Delete(optimized); }
+    }
+
+    [Fact]
+    public void Float_qdq_execution_folds_the_weights_so_convolutions_run_as_in_the_fp32_graph()
+    {
+        // Without fusion ORT must fold each weight's DequantizeLinear into a float constant (otherwise every forward
+        // dequantizes all weights and the convolutions cannot use prepacked kernels); activations keep their Q/DQ pairs.
+        var input = Inputs();
+        var q = Calibrated(PlacementKind.Full, iddpm: false, input);
+        var optimized = Path.Combine(Path.GetTempPath(), $"qdm-opt-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            using (var ort = new OrtUNet(UNetOnnxExporter.Export(q.Network), threads: 2, optimized, fuseQdq: false)) ort.Forward(input.X, input.T).Dispose();
+            var graph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(optimized)).Graph;
+            var initializers = graph.Initializer.Select(i => i.Name).ToHashSet();
+            var ops = graph.Node.GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.Count());
+            output.WriteLine(string.Join(", ", ops.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}")));
+            int weightDequantizers = graph.Node.Count(n => n.OpType == "DequantizeLinear" && initializers.Contains(n.Input[0]));
+            int activationQuantizers = q.Activations.Count(e => e.Quantizer.Enabled && !e.Quantizer.Spec.PassThrough);
+            Assert.Equal(0, weightDequantizers);
+            Assert.Equal(0, ops.GetValueOrDefault("QLinearConv"));
+            Assert.True(ops.GetValueOrDefault("QuantizeLinear") >= activationQuantizers, $"{ops.GetValueOrDefault("QuantizeLinear")} QuantizeLinear for {activationQuantizers} activation quantizers");
+        }
+        finally { File.Delete(optimized); }
+    }
+
+    [Fact]
+    public void Open_fuses_only_the_integer_kernel_form()
+    {
+        var input = Inputs();
+        Assert.False(OrtUNet.FusesIntoIntegerKernels(Calibrated(PlacementKind.Full, iddpm: false, input).Network));
+        Assert.False(OrtUNet.FusesIntoIntegerKernels(Calibrated(PlacementKind.Ptq4dm, iddpm: false, input).Network));
+        Assert.True(OrtUNet.FusesIntoIntegerKernels(Calibrated(PlacementKind.Full, iddpm: false, input, integerKernels: true).Network));
     }
 }
