@@ -11,14 +11,15 @@ public static class EvalCommand
     {
         var features = new FeatureOptions();
         var samples = new Option<string>("--samples") { Description = "Samples: " + ImageSources.Formats + ".", Required = true };
-        var limit = new Option<long?>("--limit") { Description = "Use only the first N samples." };
+        var limit = new Option<long?>("--limit") { Description = "Use only the first N samples (after --skip)." };
+        var skip = new Option<long>("--skip") { Description = "Leave out the first N samples (e.g. disjoint subsets: --skip 1000 --limit 1000)." };
         var reference = new Option<string>("--ref") { Description = "Reference statistics from qdm stats (or pytorch-fid's .npz).", Required = true };
-        var command = new Command("eval", "Evaluate samples against reference statistics.") { samples, limit, reference };
+        var command = new Command("eval", "Evaluate samples against reference statistics.") { samples, limit, skip, reference };
         features.AddTo(command);
         command.SetAction(result => CliErrors.Run(() =>
         {
             var refStats = ReferenceStatistics.Load(result.GetValue(reference)!);
-            var source = ImageSources.Open(result.GetValue(samples)!, result.GetValue(limit));
+            var source = ImageSources.Open(result.GetValue(samples)!, result.GetValue(limit), result.GetValue(skip));
             using var network = features.Open(result);
             AnsiConsole.MarkupLineInterpolated($"[bold]samples[/]   {source.Description}");
             AnsiConsole.MarkupLineInterpolated($"[bold]reference[/] {result.GetValue(reference)} ({refStats.Pooled.Count} images, {refStats.Network})");

@@ -17,11 +17,14 @@ public static class ImageSources
     public const string Formats =
         "a folder of images, a qdm sample run folder (its finished batches, also while it runs), an .npz with arr_0 (uint8 N×H×W×3), a CIFAR-10 .bin, an MNIST *-idx3-ubyte[.gz], or ARCHIVE.tar.gz[:prefix/]";
 
-    /// <summary>Opens any supported image set; limit keeps only the first images.</summary>
-    public static IImageSource Open(string spec, long? limit = null)
+    /// <summary>Opens any supported image set; skip drops the first images, limit keeps only the next ones.</summary>
+    public static IImageSource Open(string spec, long? limit = null, long skip = 0)
     {
         var source = OpenAll(spec);
-        return limit is { } n && n < source.Count ? new FirstImages(source, n) : source;
+        if (skip < 0) throw new QdmInputException($"--skip must be ≥ 0, got {skip}.");
+        if (skip >= source.Count && skip > 0) throw new QdmInputException($"{source.Description}: --skip {skip} leaves no images (it holds {source.Count}).");
+        long count = Math.Min(limit ?? long.MaxValue, source.Count - skip);
+        return skip == 0 && count == source.Count ? source : new ImageRange(source, skip, count);
     }
 
     private static IImageSource OpenAll(string spec)

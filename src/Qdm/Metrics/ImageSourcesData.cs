@@ -154,20 +154,23 @@ public sealed class TensorImages(Tensor images, string description = "images in 
 }
 
 /// <summary>The first N images of another source.</summary>
-public sealed class FirstImages(IImageSource source, long count) : IImageSource
+/// <summary>Images skip … skip + count − 1 of a source (batches re-cut at the range's edges).</summary>
+public sealed class ImageRange(IImageSource source, long skip, long count) : IImageSource
 {
-    public string Description => $"first {Count} of {source.Description}";
-    public long Count => Math.Min(count, source.Count);
+    public string Description => skip == 0 ? $"first {Count} of {source.Description}" : $"images {skip}–{skip + Count - 1} of {source.Description}";
+    public long Count => Math.Max(0, Math.Min(count, source.Count - skip));
 
     public IEnumerable<Tensor> Batches(int batchSize)
     {
-        long left = Count;
+        long start = 0, end = skip + Count;   // [skip, end) in the source's numbering
         foreach (var batch in source.Batches(batchSize))
         {
-            if (left <= 0) yield break;
+            if (start >= end) yield break;
             long n = batch.shape[0];   // read before yielding: the consumer may dispose the batch
-            yield return n <= left ? batch : batch[..(int)left];
-            left -= n;
+            long from = Math.Max(skip, start) - start, to = Math.Min(end, start + n) - start;
+            start += n;
+            if (to <= from) { batch.Dispose(); continue; }
+            yield return from == 0 && to == n ? batch : batch[(int)from..(int)to];
         }
     }
 }
