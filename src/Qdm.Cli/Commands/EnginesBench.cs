@@ -20,7 +20,7 @@ public static class EnginesBench
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => 16 };
         var repeats = new Option<int>("--repeats") { Description = "Timed forwards per engine (after one warm-up).", DefaultValueFactory = _ => 5 };
         var intBias = new Option<bool>("--int-bias") { Description = "Export biases as int32 (needed for fused integer kernels)." };
-        var profile = new Option<string?>("--profile") { Description = "Also profile both ONNX Runtime sessions into this folder and print time per operator type." };
+        var profile = new Option<string?>("--profile") { Description = "Also profile the three ONNX Runtime sessions into this folder and print time per operator type." };
         var command = new Command("engines", "Time TorchSharp FP32, TorchSharp simulated quantization, ONNX Runtime FP32 and the quantized graph in ONNX Runtime (fused int8 kernels and float Q/DQ).") { batch, repeats, intBias, profile };
         model.AddTo(command);
         placement.AddTo(command);
@@ -42,14 +42,14 @@ public static class EnginesBench
             using var ortFp = new OrtUNet(fpOnnx, threads);
             using var ortFused = new OrtUNet(qOnnx, threads, fuseQdq: true);
             using var ortUnfused = new OrtUNet(qOnnx, threads, fuseQdq: false);
-            var chosen = OrtUNet.FusesIntoIntegerKernels(q.Network) ? "fused" : "float Q/DQ";
+            bool fused = OrtUNet.FusesIntoIntegerKernels(q.Network);
             var engines = new (string Name, Func<Tensor> Run)[]
             {
                 ("TorchSharp FP32", () => fp.Network.call(input, time)),
                 ("TorchSharp simulated " + q.Config.Describe(), () => q.Network.call(input, time)),
                 ("ONNX Runtime FP32", () => ortFp.Forward(input, time)),
-                ("ONNX Runtime QDQ, fused int8 kernels" + (chosen == "fused" ? " (used)" : ""), () => ortFused.Forward(input, time)),
-                ("ONNX Runtime QDQ, float Q/DQ" + (chosen == "fused" ? "" : " (used)"), () => ortUnfused.Forward(input, time)),
+                ("ONNX Runtime QDQ, fused int8 kernels" + (fused ? " (used)" : ""), () => ortFused.Forward(input, time)),
+                ("ONNX Runtime QDQ, float Q/DQ" + (fused ? "" : " (used)"), () => ortUnfused.Forward(input, time)),
             };
             var table = new Table().AddColumns("engine", "ms/img (min)", "ms/img (median)", "images/s (best)", "vs TorchSharp FP32");
             double? baseline = null;
