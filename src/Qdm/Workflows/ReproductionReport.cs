@@ -41,6 +41,7 @@ public static class ReproductionReport
         foreach (var (network, reference) in context.References)
             text.AppendLine($"- {network} reference: {reference ?? "none given (--ref); the distribution columns are empty, the paired columns compare with the FP samples"}");
         text.AppendLine("- reconstruction for every quantized row: PTQ4DM's recipe (QDrop p 0.5, rounding weight 0.01) at the iterations above; only the named part differs between rows");
+        text.AppendLine("- quantize time: that row's wall time; a calibration set shared by several rows is paid by the first row that built it (e.g. PTQ4DM's NDTC trajectories), so later rows look cheaper");
         text.AppendLine();
 
         foreach (var section in Enum.GetValues<ReproductionSection>())
