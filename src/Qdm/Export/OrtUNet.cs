@@ -41,7 +41,7 @@ public sealed class OrtUNet : IDisposable
     /// Exports a network and opens it the way that runs it fastest with the same function: fused int8 kernels when its
     /// placement is the integer-kernel form (every layer output quantized, int32 biases: ORT finds complete QDQ groups);
     /// otherwise float Q/DQ, because with an unquantized output no convolution can fuse and ORT would run them unblocked
-    /// with weights dequantized on every call (measured 0.8× ORT FP32 on the DI2N placement vs ≈1.0× unfused).
+    /// with weights dequantized on every call (`qdm bench engines`, ch64: full placement 32.4 ms/img fused vs 24.6 unfused, ORT FP32 19.0).
     /// </summary>
     public static OrtUNet Open(DiffusionUNet network, int threads) =>
         new(UNetOnnxExporter.Export(network), threads, fuseQdq: FusesIntoIntegerKernels(network));

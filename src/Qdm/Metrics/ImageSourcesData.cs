@@ -153,7 +153,6 @@ public sealed class TensorImages(Tensor images, string description = "images in 
     }
 }
 
-/// <summary>The first N images of another source.</summary>
 /// <summary>Images skip … skip + count − 1 of a source (batches re-cut at the range's edges).</summary>
 public sealed class ImageRange(IImageSource source, long skip, long count) : IImageSource
 {
