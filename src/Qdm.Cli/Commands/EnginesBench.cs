@@ -43,31 +43,40 @@ public static class EnginesBench
             using var ortFused = new OrtUNet(qOnnx, threads, fuseQdq: true);
             using var ortUnfused = new OrtUNet(qOnnx, threads, fuseQdq: false);
             bool fused = OrtUNet.FusesIntoIntegerKernels(q.Network);
-            var engines = new (string Name, Func<Tensor> Run)[]
+            // Sampling's default for ORT (SamplingWorkers): one single-threaded session call per thread, batches side by side.
+            using var ortFpWorker = new OrtUNet(fpOnnx, 1);
+            using var ortQWorker = new OrtUNet(qOnnx, 1, fuseQdq: fused);
+            Action Concurrently(OrtUNet session) => () => Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => session.Forward(input, time).Dispose());
+            var engines = new List<(string Name, Action Run, int Images)>
             {
-                ("TorchSharp FP32", () => fp.Network.call(input, time)),
-                ("TorchSharp simulated " + q.Config.Describe(), () => q.Network.call(input, time)),
-                ("ONNX Runtime FP32", () => ortFp.Forward(input, time)),
-                ("ONNX Runtime QDQ, fused int8 kernels" + (fused ? " (used)" : ""), () => ortFused.Forward(input, time)),
-                ("ONNX Runtime QDQ, float Q/DQ" + (fused ? "" : " (used)"), () => ortUnfused.Forward(input, time)),
+                ("TorchSharp FP32", () => fp.Network.call(input, time).Dispose(), n),
+                ("TorchSharp simulated " + q.Config.Describe(), () => q.Network.call(input, time).Dispose(), n),
+                ("ONNX Runtime FP32", () => ortFp.Forward(input, time).Dispose(), n),
+                ("ONNX Runtime QDQ, fused int8 kernels" + (fused ? " (used)" : ""), () => ortFused.Forward(input, time).Dispose(), n),
+                ("ONNX Runtime QDQ, float Q/DQ" + (fused ? "" : " (used)"), () => ortUnfused.Forward(input, time).Dispose(), n),
             };
+            if (threads > 1)
+            {
+                engines.Add(($"ONNX Runtime FP32, {threads} batches at once × 1 thread", Concurrently(ortFpWorker), n * threads));
+                engines.Add(($"ONNX Runtime QDQ {(fused ? "fused" : "float")}, {threads} batches at once × 1 thread", Concurrently(ortQWorker), n * threads));
+            }
             var table = new Table().AddColumns("engine", "ms/img (min)", "ms/img (median)", "images/s (best)", "vs TorchSharp FP32");
             double? baseline = null;
             using var _ = no_grad();
-            foreach (var (name, run) in engines)
+            foreach (var (name, run, images) in engines)
             {
-                run().Dispose();
+                run();
                 var times = Enumerable.Range(0, result.GetValue(repeats)).Select(_ =>
                 {
                     var clock = Stopwatch.StartNew();
-                    run().Dispose();
-                    return clock.Elapsed.TotalMilliseconds / n;
+                    run();
+                    return clock.Elapsed.TotalMilliseconds / images;
                 }).Order().ToList();
                 baseline ??= times[0];
                 table.AddRow(Markup.Escape(name), $"{times[0]:F2}", $"{times[times.Count / 2]:F2}", $"{1000 / times[0]:F1}", $"{baseline / times[0]:F2}×");
             }
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLineInterpolated($"[grey]\"(used)\": the execution `qdm sample --backend ort` and `qdm reproduce` pick for this placement (fused only for the integer-kernel form, where ORT finds complete QDQ groups).[/]");
+            AnsiConsole.MarkupLineInterpolated($"[grey]\"(used)\": the execution `qdm sample --backend ort` and `qdm reproduce` pick for this placement (fused only for the integer-kernel form, where ORT finds complete QDQ groups); \"batches at once\": how they spread sampling over the threads (--workers).[/]");
             if (result.GetValue(profile) is { } profileDir) PrintProfiles(profileDir, fpOnnx, qOnnx, input, time, threads);
             var compact = Path.Combine(Path.GetTempPath(), $"qdm-bench-{Environment.ProcessId}.qdm");
             Export.CompactModelFile.Save(compact, q, fp.Diffusion, new Dictionary<string, string>());

@@ -25,12 +25,13 @@ public static class ReproduceCommand
         var referenceLimit = new Option<long?>("--ref-limit") { Description = "Use only the first N reference images." };
         var inception = new Option<string?>("--inception") { Description = $"FID Inception weights ({Metrics.Inception.InceptionWeights.FileName}): adds IS, FID, sFID." };
         var referenceInception = new Option<string?>("--ref-inception") { Description = "Inception reference statistics (else computed from --ref-images)." };
+        var workers = SamplingWorkers.CreateOption();
         var reportOnly = new Option<bool>("--report-only") { Description = "Only write report.md from what earlier runs finished (for long runs over several sessions)." };
         var output = new Option<string>("--out") { Description = "Run folder (resumes: finished models, sample batches and metrics are reused).", DefaultValueFactory = _ => "runs/reproduce" };
 
         var command = new Command("reproduce", "Reproduce the seed table on a model: quantize with PTQ4DM and DI2N (W8A8, W4A8), the calibration finding and the DI2N ablation; sample, measure, write report.md.");
         model.AddTo(command);
-        foreach (var o in new Option[] { samples, steps, seeds, calibSamples, iters, seed, batch, backend, reference, referenceImages, referenceLimit, inception, referenceInception, reportOnly, output })
+        foreach (var o in new Option[] { samples, steps, seeds, calibSamples, iters, seed, batch, backend, workers, reference, referenceImages, referenceLimit, inception, referenceInception, reportOnly, output })
             command.Options.Add(o);
         command.SetAction(result => CliErrors.Run(() =>
         {
@@ -47,6 +48,7 @@ public static class ReproduceCommand
                 }.Validated(),
                 Backend = engine,
                 Threads = Math.Max(1, result.GetValue(model.Threads)),
+                Sampling = SamplingWorkers.Resolve(engine, result.GetValue(model.Threads), result.GetValue(workers)),
                 Batch = result.GetValue(batch),
                 ReferenceR18 = result.GetValue(reference),
                 ReferenceImages = result.GetValue(referenceImages),

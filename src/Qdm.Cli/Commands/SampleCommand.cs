@@ -24,11 +24,12 @@ public static class SampleCommand
         var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
         var agreement = new Option<int>("--agreement") { Description = "With --backend ort: first print, per step, ONNX Runtime's output error against TorchSharp on N trajectories.", DefaultValueFactory = _ => 0 };
         var backend = new Option<string>("--backend") { Description = "torchsharp (the reference) or ort (ONNX Runtime: FP32, or integer kernels for quantized models).", DefaultValueFactory = _ => "torchsharp" };
+        var workers = SamplingWorkers.CreateOption();
 
 
         var command = new Command("sample", "Sample images from a diffusion model (resumes an interrupted run in the same --out).");
         model.AddTo(command);
-        foreach (var option in new Option[] { sampler, steps, eta, skip, clip, n, batch, seed, shard, noPngs, output, backend, agreement }) command.Options.Add(option);
+        foreach (var option in new Option[] { sampler, steps, eta, skip, clip, n, batch, seed, shard, noPngs, output, backend, workers, agreement }) command.Options.Add(option);
 
         command.SetAction(result => CliErrors.Run(() =>
         {
@@ -44,10 +45,12 @@ public static class SampleCommand
             }
             else loaded = model.Load(result);
             var engine = result.GetValue(backend)!.ToLowerInvariant();
+            if (engine == "torch") engine = "torchsharp";
+            var parallelism = engine is "ort" or "torchsharp" ? SamplingWorkers.Resolve(engine, result.GetValue(model.Threads), result.GetValue(workers)) : null;
             using var ort = engine switch
             {
-                "ort" => Export.OrtUNet.Open(loaded.Network, result.GetValue(model.Threads)),
-                "torchsharp" or "torch" => null,
+                "ort" => Export.OrtUNet.Open(loaded.Network, parallelism!.ThreadsPerWorker),
+                "torchsharp" => null,
                 _ => throw new QdmInputException($"unknown --backend '{engine}'; expected torchsharp or ort."),
             };
             Denoiser? denoiser = ort is null ? null : (x, t) => ort.Forward(x, t);
@@ -61,13 +64,13 @@ public static class SampleCommand
             var job = new SampleJobConfig
             {
                 Count = result.GetValue(n), BatchSize = result.GetValue(batch), Seed = result.GetValue(seed),
-                ShardIndex = shardIndex, ShardCount = shardCount, WritePngs = !result.GetValue(noPngs),
+                ShardIndex = shardIndex, ShardCount = shardCount, WritePngs = !result.GetValue(noPngs), Workers = parallelism!.Workers,
             }.Validated();
             var outDir = result.GetValue(output)!;
 
             AnsiConsole.MarkupLineInterpolated($"[bold]model[/]   {loaded.Source}");
             AnsiConsole.MarkupLineInterpolated($"          {loaded.Config.Describe()}; {loaded.Diffusion.Describe()}");
-            AnsiConsole.MarkupLineInterpolated($"[bold]sampler[/] {samplerConfig.Describe()}; engine {(ort is null ? "TorchSharp" : "ONNX Runtime")}");
+            AnsiConsole.MarkupLineInterpolated($"[bold]sampler[/] {samplerConfig.Describe()}; engine {(ort is null ? "TorchSharp" : "ONNX Runtime")}, {parallelism!.Describe()}");
             if (ort is not null && result.GetValue(agreement) is > 0 and var trajectories) PrintAgreement(loaded, denoiser!, samplerConfig, trajectories);
             var (first, length) = job.ShardRange();
             AnsiConsole.MarkupLineInterpolated($"[bold]images[/]  {first}..{first + length - 1} of {job.Count} (shard {shardIndex}/{shardCount}), seed {job.Seed}, batch {job.BatchSize}");

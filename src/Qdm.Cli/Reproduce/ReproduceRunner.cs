@@ -53,7 +53,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             Engine = settings.Backend == "ort"
                 ? "ONNX Runtime for every row (FP32 graph; quantized rows as QDQ graphs of the reloaded .qdm files, weights on their 8- or 4-bit grid, Q/DQ run as float ops with the weights folded, since none of these placements quantizes layer outputs and so nothing fuses into int8 kernels); the ORT-vs-simulated column checks it"
                 : "TorchSharp (FP32 eager; quantized rows as simulated quantization of the reloaded .qdm files)",
-            Machine = $"{Environment.ProcessorCount} CPU threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {settings.Threads} threads used",
+            Machine = $"{Environment.ProcessorCount} CPU threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {settings.Threads} threads used (sampling: {settings.Sampling.Describe()})",
             References = references,
             WallSeconds = clock.Elapsed.TotalSeconds,
             Figures = figures,
@@ -107,12 +107,12 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
     {
         // Quantized rows sample the reloaded file: exactly what a user deploys.
         var model = row.Job is null ? fp : LoadQuantized(row);
-        using var ort = settings.Backend == "ort" ? OrtUNet.Open(model.Network, settings.Threads) : null;
+        using var ort = settings.Backend == "ort" ? OrtUNet.Open(model.Network, settings.Sampling.ThreadsPerWorker) : null;
         Denoiser? denoiser = ort is null ? null : (x, t) => ort.Forward(x, t);
         if (ort is not null && row.Job is not null) CheckAgreement(row, model, denoiser!);
 
         var dir = Out("samples", row.Key);
-        var job = new SampleJobConfig { Count = settings.Scale.Samples, BatchSize = settings.Batch, Seed = settings.Scale.SampleSeed, WritePngs = false };
+        var job = new SampleJobConfig { Count = settings.Scale.Samples, BatchSize = settings.Batch, Seed = settings.Scale.SampleSeed, WritePngs = false, Workers = settings.Sampling.Workers };
         SampleResult sampled = null!;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())

@@ -10,6 +10,8 @@ public sealed record ReproduceSettings
     /// <summary>"ort" (ONNX Runtime for FP32 and every quantized row) or "torchsharp" (eager FP32 / simulated quantization).</summary>
     public string Backend { get; init; } = "ort";
     public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Batches sampled at once and threads for each (quantization and metrics use all Threads).</summary>
+    public SamplingWorkers Sampling { get; init; } = new(1, Environment.ProcessorCount);
     public int Batch { get; init; } = 16;
     /// <summary>Trajectories for the ORT-vs-simulated agreement check of each quantized row.</summary>
     public int AgreementImages { get; init; } = 2;

@@ -7,11 +7,14 @@ using static TorchSharp.torch;
 
 namespace Qdm.Export;
 
-/// <summary>An exported U-Net run by ONNX Runtime, with the same contract as the TorchSharp model: output = model(x, t).</summary>
+/// <summary>
+/// An exported U-Net run by ONNX Runtime, with the same contract as the TorchSharp model: output = model(x, t).
+/// Forward may be called from several threads at once (ORT sessions are thread-safe); each call then also uses
+/// the session's intra-op threads.
+/// </summary>
 public sealed class OrtUNet : IDisposable
 {
     private readonly InferenceSession session;
-    private readonly RunOptions runOptions = new();
     private readonly long outChannels;
 
     /// <param name="fuseQdq">True: ORT fuses complete QuantizeLinear/DequantizeLinear groups into int8 kernels (QLinearConv, QGemm).
@@ -59,6 +62,7 @@ public sealed class OrtUNet : IDisposable
             xc.shape, Address(xc), xc.numel() * sizeof(float));
         using var tValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float,
             tc.shape, Address(tc), tc.numel() * sizeof(float));
+        using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, new[] { UNetOnnxExporter.InputX, UNetOnnxExporter.InputT }, new[] { xValue, tValue },
             new[] { UNetOnnxExporter.Output });
         var result = empty(new[] { x.shape[0], outChannels, x.shape[2], x.shape[3] }, ScalarType.Float32);
@@ -90,9 +94,5 @@ public sealed class OrtUNet : IDisposable
         fixed (byte* p = t.bytes) return (IntPtr)p;
     }
 
-    public void Dispose()
-    {
-        runOptions.Dispose();
-        session.Dispose();
-    }
+    public void Dispose() => session.Dispose();
 }

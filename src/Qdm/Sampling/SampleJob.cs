@@ -16,6 +16,8 @@ public sealed record SampleJobConfig
     public int ShardCount { get; init; } = 1;
     public bool WritePngs { get; init; } = true;
     public int GridImages { get; init; } = 64;
+    /// <summary>Batches computed at once. Above 1 the denoiser must be safe to call concurrently (ONNX Runtime is).</summary>
+    public int Workers { get; init; } = 1;
 
     public SampleJobConfig Validated()
     {
@@ -23,6 +25,7 @@ public sealed record SampleJobConfig
         if (BatchSize < 1) throw new QdmInputException($"--batch must be positive, got {BatchSize}.");
         if (ShardCount < 1 || ShardIndex < 0 || ShardIndex >= ShardCount)
             throw new QdmInputException($"--shard must be i/n with 0 ≤ i < n, got {ShardIndex}/{ShardCount}.");
+        if (Workers < 1) throw new QdmInputException($"--workers must be positive, got {Workers}.");
         if (ShardCount > Count) throw new QdmInputException($"{ShardCount} shards for {Count} images leaves empty shards.");
         return this;
     }
@@ -59,40 +62,53 @@ public static class SampleJob
         var batchDir = Path.Combine(outDir, "batches");
         Directory.CreateDirectory(batchDir);
 
-        long done = 0, resumed = 0;
-        var clock = Stopwatch.StartNew();
-        var batchFiles = new List<string>();
+        var batches = new List<(long Start, int Count, string File)>();
         for (long start = first; start < first + length; start += job.BatchSize)
         {
-            cancel.ThrowIfCancellationRequested();
             int count = (int)Math.Min(job.BatchSize, first + length - start);
-            var file = Path.Combine(batchDir, $"{start:D7}-{start + count - 1:D7}.npz");
-            batchFiles.Add(file);
-            if (IsComplete(file, count))
-            {
-                done += count;
-                resumed += count;
-                progress?.Report(new SampleProgress(done, length, 0, true));
-                continue;
-            }
-            using (var scope = NewDisposeScope())
-            {
-                using var noise = new PerImageNoise(job.Seed, start, count);
-                var shape = new long[] { model.Config.InChannels, model.Config.ImageSize, model.Config.ImageSize };
-                var xT = noise.Next(shape);
-                var x0 = Sampler.Sample(denoiser ?? model.Denoiser, diffusion, sampler, xT, noise);
-                Npz.Write(file, new Dictionary<string, Tensor>
-                {
-                    ["images"] = ImageTensors.ToUint8Nhwc(x0),
-                    ["indices"] = arange(start, start + count, dtype: ScalarType.Int64),
-                });
-            }
-            done += count;
-            double fresh = done - resumed;
-            progress?.Report(new SampleProgress(done, length, fresh / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), false));
+            batches.Add((start, count, Path.Combine(batchDir, $"{start:D7}-{start + count - 1:D7}.npz")));
         }
 
-        return Finish(job, outDir, batchFiles, resumed, clock.Elapsed.TotalSeconds);
+        long done = 0, resumed = 0;
+        var clock = Stopwatch.StartNew();
+        var progressLock = new object();
+        void Finished(int count, bool wasResumed)
+        {
+            lock (progressLock)
+            {
+                done += count;
+                if (wasResumed) resumed += count;
+                double fresh = done - resumed;
+                progress?.Report(new SampleProgress(done, length, wasResumed ? 0 : fresh / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), wasResumed));
+            }
+        }
+        var pending = new List<(long Start, int Count, string File)>();
+        foreach (var batch in batches)
+            if (IsComplete(batch.File, batch.Count)) Finished(batch.Count, wasResumed: true);
+            else pending.Add(batch);
+        clock.Restart();   // the rate counts sampling only, not the check of earlier batches
+
+        void SampleBatch((long Start, int Count, string File) batch)
+        {
+            using var scope = NewDisposeScope();
+            using var noise = new PerImageNoise(job.Seed, batch.Start, batch.Count);
+            var shape = new long[] { model.Config.InChannels, model.Config.ImageSize, model.Config.ImageSize };
+            var xT = noise.Next(shape);
+            var x0 = Sampler.Sample(denoiser ?? model.Denoiser, diffusion, sampler, xT, noise);
+            Npz.Write(batch.File, new Dictionary<string, Tensor>
+            {
+                ["images"] = ImageTensors.ToUint8Nhwc(x0),
+                ["indices"] = arange(batch.Start, batch.Start + batch.Count, dtype: ScalarType.Int64),
+            });
+            Finished(batch.Count, wasResumed: false);
+        }
+        // Image i depends only on (seed, i), so batches are independent: workers change speed, never the images.
+        if (job.Workers == 1)
+            foreach (var batch in pending) { cancel.ThrowIfCancellationRequested(); SampleBatch(batch); }
+        else
+            Parallel.ForEach(pending, new ParallelOptions { MaxDegreeOfParallelism = job.Workers, CancellationToken = cancel }, SampleBatch);
+
+        return Finish(job, outDir, batches.Select(b => b.File).ToList(), resumed, clock.Elapsed.TotalSeconds);
     }
 
     public static string SamplesFileName(SampleJobConfig job) =>

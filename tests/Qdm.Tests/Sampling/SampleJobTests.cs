@@ -46,6 +46,35 @@ public class SampleJobTests : TempFolder
     }
 
     [Fact]
+    public void Concurrent_workers_give_the_same_images_as_one_and_report_every_image_once()
+    {
+        var model = TinyModel();
+        using var ort = new Qdm.Export.OrtUNet(Qdm.Export.UNetOnnxExporter.Export(model.Network), threads: 1);
+        Denoiser denoiser = (x, t) => ort.Forward(x, t);
+        Tensor Run(string name, int workers, List<SampleProgress> reports)
+        {
+            var job = new SampleJobConfig { Count = 7, BatchSize = 2, Workers = workers, WritePngs = false };
+            var progress = new SynchronousReports(reports);
+            return Npz.ReadArray(SampleJob.Run(model, FewSteps, job, Path.Combine(dir, name), progress, denoiser: denoiser, engine: "onnxruntime").SamplesPath, "arr_0");
+        }
+        var oneReports = new List<SampleProgress>();
+        var manyReports = new List<SampleProgress>();
+        var one = Run("one", 1, oneReports);
+        var many = Run("many", 3, manyReports);
+
+        Assert.Equal(0, TensorAssert.MaxAbsDiff(one, many));   // batches are independent: order of completion is irrelevant
+        Assert.Equal(new long[] { 2, 4, 6, 7 }, manyReports.Select(r => r.Done).ToArray());
+        Assert.All(manyReports, r => Assert.Equal(7, r.Total));
+        Assert.Throws<QdmInputException>(() => new SampleJobConfig { Workers = 0 }.Validated());
+    }
+
+    /// <summary>Collects progress reports on the reporting thread (Progress&lt;T&gt; would post them to a context later).</summary>
+    private sealed class SynchronousReports(List<SampleProgress> reports) : IProgress<SampleProgress>
+    {
+        public void Report(SampleProgress value) { lock (reports) reports.Add(value); }
+    }
+
+    [Fact]
     public void A_run_folder_is_an_image_source_of_its_finished_images_up_to_the_first_gap()
     {
         var model = TinyModel();
