@@ -32,7 +32,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
         if (!settings.ReportOnly)
         {
             foreach (var row in computations.Where(r => r.Job is not null)) Quantize(row);
-            foreach (var row in computations) Sample(row);
+            foreach (var row in ReproductionPlan.SamplingOrder(computations)) Sample(row);
         }
         // samples.npz appears only when a set is complete; unfinished sets are left out of the metrics.
         var finished = computations.Where(r => File.Exists(SamplesFile(r.Key))).ToList();

@@ -121,6 +121,17 @@ public static class ReproductionPlan
         return rows;
     }
 
+    /// <summary>
+    /// The order in which to sample the computations of a long run, so that a partial run answers the main question
+    /// first: FP, then every method's W8A8 row of calibration seed 0, then seed 1, …, then the other rows in row order.
+    /// </summary>
+    public static IReadOnlyList<ReproductionRow> SamplingOrder(IReadOnlyList<ReproductionRow> computations) =>
+        computations.Select((row, index) => (row, index))
+            .OrderBy(p => p.row.Job is null ? -1 : p.row.Section == ReproductionSection.SeedTable && p.row.Bits == "W8A8" ? p.row.Job.Seed : long.MaxValue)
+            .ThenBy(p => p.index)
+            .Select(p => p.row)
+            .ToList();
+
     /// <summary>The distinct computations behind the rows, in row order.</summary>
     public static IReadOnlyList<ReproductionRow> Computations(IEnumerable<ReproductionRow> rows)
     {

@@ -68,6 +68,16 @@ public class ReproductionPlanTests
     }
 
     [Fact]
+    public void A_long_run_samples_FP_then_both_methods_seed_by_seed_then_the_other_rows()
+    {
+        var computations = ReproductionPlan.Computations(ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale));
+        var order = ReproductionPlan.SamplingOrder(computations).Select(r => r.Key).ToList();
+        Assert.Equal(new[] { "fp", "ptq4dm-w8a8-s0", "di2n-w8a8-s0", "ptq4dm-w8a8-s1", "di2n-w8a8-s1", "ptq4dm-w8a8-s2", "di2n-w8a8-s2",
+            "ptq4dm-w4a8-s0", "di2n-w4a8-s0", "full-uniform-w8a8-s0", "full-normal-w8a8-s0", "ablation-calib-w8a8-s0", "di2n-fp-input-w8a8-s0" }, order);
+        Assert.Equal(computations.Select(r => r.Key).Order(), order.Order());
+    }
+
+    [Fact]
     public void On_scale_shift_ResBlocks_the_split_time_embedding_is_its_own_ablation_step()
     {
         var rows = ReproductionPlan.For(IddpmUNetConfig.Cifar10Uncond, Scale);
