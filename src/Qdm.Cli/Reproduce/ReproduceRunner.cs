@@ -176,12 +176,21 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             var reference = ReferenceFor(tag, network, statsPath, out var referenceName);
             references[network.PooledMetric == "FID" ? "FID Inception-v3" : "ResNet-18"] = referenceName;
             ReferenceStatistics? fpStats = null;
+            // One set of resampled seed indices for every row: gaps between rows are paired (image i shares x_T).
+            var indices = reference is null || settings.BootstrapReplicates == 0 ? null
+                : Metrics.PairedBootstrap.Indices(settings.Scale.Samples, settings.BootstrapReplicates, seed: 0);
             foreach (var row in computations)
             {
                 var path = Out("eval", $"{row.Key}.{tag}.json");
+                var featuresPath = Out("eval", $"{row.Key}.{tag}.npz");
                 var cached = ResultFiles.Read<MetricsRecord>(path);
                 if (cached is not null && cached.Samples == settings.Scale.Samples && cached.Reference == referenceName)
                 {
+                    if (indices is not null && cached.BootstrapFd?.Count != indices.Length && File.Exists(featuresPath))
+                    {
+                        cached = cached with { BootstrapFd = Bootstrap(row.Key, ReferenceStatistics.Load(featuresPath).Features!, reference!, indices) };
+                        ResultFiles.Write(path, cached);
+                    }
                     all[row.Key].Add(cached);
                     continue;
                 }
@@ -190,6 +199,8 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
                 AnsiConsole.MarkupLineInterpolated($"[bold]{row.Key}[/] {network.PooledMetric} features of {source.Count} samples");
                 var set = FeatureOptions.ExtractWithProgress(network, source, 50);
                 var stats = set.Statistics(keepFeatures: true);
+                Directory.CreateDirectory(Out("eval"));
+                if (row.Job is not null) stats.Save(featuresPath);   // the FP row's features are saved by FpStatistics
                 var report = reference is null ? null : Evaluation.Evaluate(network, set, reference);
                 using var images = Npz.ReadArray(SamplesFile(row.Key), "arr_0");
                 var record = new MetricsRecord
@@ -201,13 +212,26 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
                     InceptionScore = report?.InceptionScoreAdm ?? (set.Logits is null ? null : InceptionScore.Adm(set.Logits)),
                     FdVsFp = FrechetDistance.Compute(stats.Pooled, fpStats.Pooled),
                     PixelDeltaVsFp = (images.to(ScalarType.Float32) - fpImages.to(ScalarType.Float32)).abs().mean().item<float>(),
+                    BootstrapFd = indices is null ? null : Bootstrap(row.Key, set.Pooled, reference!, indices),
                 };
-                Directory.CreateDirectory(Out("eval"));
                 ResultFiles.Write(path, record);
                 all[row.Key].Add(record);
             }
         }
         return all;
+    }
+
+    private static double[] Bootstrap(string key, Tensor features, ReferenceStatistics reference, long[][] indices)
+    {
+        double[] distances = null!;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape($"{key}: paired bootstrap"), maxValue: indices.Length);
+                distances = Metrics.PairedBootstrap.Distances(features, reference.Pooled, indices, new SynchronousProgress<int>(k => task.Value = k));
+            });
+        return distances;
     }
 
     private string SamplesFile(string key) => Out("samples", key, "samples.npz");

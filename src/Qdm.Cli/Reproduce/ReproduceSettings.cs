@@ -24,5 +24,7 @@ public sealed record ReproduceSettings
     public string? ReferenceInception { get; init; }
     /// <summary>Write report.md from what earlier runs finished, computing nothing new but the metrics of finished sample sets.</summary>
     public bool ReportOnly { get; init; }
+    /// <summary>Paired-bootstrap replicates per row for the sampling noise of gaps between rows (0 = none).</summary>
+    public int BootstrapReplicates { get; init; } = 100;
     public string R18Models { get; init; } = Metrics.ResNet18.ResNet18FeatureNetwork.DefaultModelsFolder;
 }

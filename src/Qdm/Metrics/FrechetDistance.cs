@@ -21,6 +21,29 @@ public static class FrechetDistance
         return double.IsFinite(d) ? d : Compute(a.Mu, a.Sigma, b.Mu, b.Sigma, 1e-6);
     }
 
+    /// <summary>
+    /// Distances of many sample sets to one reference (e.g. bootstrap replicates): the reference's eigen-decomposition
+    /// is done once. Same value as Compute(sample, reference).
+    /// </summary>
+    public static Func<GaussianStatistics, double> To(GaussianStatistics reference)
+    {
+        var sigma = reference.Sigma.to(ScalarType.Float64);
+        var root = RangeRoot(sigma);
+        var mu = reference.Mu.to(ScalarType.Float64);
+        double trace = sigma.trace().item<double>();
+        return sample =>
+        {
+            if (sample.Dimension != reference.Dimension)
+                throw new QdmInputException($"cannot compare statistics of {sample.Dimension} and {reference.Dimension} dimensions (different feature networks?).");
+            using var scope = NewDisposeScope();
+            var s = sample.Sigma.to(ScalarType.Float64);
+            var diff = sample.Mu.to(ScalarType.Float64) - mu;
+            var traceSqrt = linalg.svdvals(RangeRoot(s).t().matmul(root)).sum();
+            double d = (diff.dot(diff) + s.trace() - 2 * traceSqrt).item<double>() + trace;
+            return double.IsFinite(d) ? d : Compute(sample, reference);
+        };
+    }
+
     private static double Compute(Tensor mu1, Tensor sigma1, Tensor mu2, Tensor sigma2, double eps)
     {
         using var scope = NewDisposeScope();

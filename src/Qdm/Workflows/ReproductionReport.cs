@@ -115,7 +115,9 @@ public static class ReproductionReport
             : $"{Mean(agreements, a => a.OrtVsFp)} / {Mean(agreements, a => a.SimulatedVsFp)} ({Mean(agreements, a => a.OrtVsSimulated)})";
         yield return Cell(found.Select(f => f?.Quantization?.Seconds), "F0", " s");
         yield return Cell(found.Select(f => f?.Quantization is { } q ? q.FileBytes / 1e6 : (double?)null), "F2", " MB");
-        yield return Cell(firstMetrics.Select(m => m is null ? (double?)null : m.Samples), "F0");
+        int sampled = firstMetrics.Count(m => m is not null);
+        yield return Cell(firstMetrics.Select(m => m is null ? (double?)null : m.Samples), "F0") +
+            (sampled > 0 && sampled < applicable.Count ? $" ({sampled} of {applicable.Count} seeds so far)" : "");
     }
 
     private static string Mean(IEnumerable<AgreementRecord?> records, Func<AgreementRecord, IReadOnlyList<Reconstruction.StepError>> series) =>
@@ -133,47 +135,86 @@ public static class ReproductionReport
 
     private static string Format(double value, string format) => value.ToString(format, Invariant);
 
-    /// <summary>Plain statements computed from the table: orderings, and whether differences exceed the seed-to-seed spread.</summary>
+    /// <summary>
+    /// Plain statements computed from the table: orderings, and whether each gap exceeds the calibration seed-to-seed
+    /// spread (where several seeds ran) and the sampling noise of the gap (paired bootstrap over the sampled seeds).
+    /// </summary>
     public static IReadOnlyList<string> Reading(IReadOnlyList<ReproductionRow> rows, IReadOnlyDictionary<string, RowResults> results,
         IReadOnlyList<(string Network, string Pooled, string Spatial)> networks)
     {
         var sentences = new List<string>();
         foreach (var (network, pooled, _) in networks.Take(1))
         {
-            double[] Values(ReproductionSection section, string method, string bits, bool vsFp) => rows
-                .Where(r => r.Section == section && r.Method == method && r.Bits == bits && r.NotApplicable is null)
-                .Select(r => results.GetValueOrDefault(r.Key)?.Metrics.FirstOrDefault(m => m.Network == network))
-                .Select(m => vsFp ? m?.FdVsFp : m?.Fd).Where(x => x is not null && double.IsFinite(x.Value)).Select(x => x!.Value).ToArray();
-            bool haveReference = Values(ReproductionSection.SeedTable, "fp", "FP32", false).Length > 0;
+            MetricsRecord? Record(ReproductionRow r) => results.GetValueOrDefault(r.Key)?.Metrics.FirstOrDefault(m => m.Network == network);
+            List<ReproductionRow> Rows(ReproductionSection section, string method, string bits) =>
+                rows.Where(r => r.Section == section && r.Method == method && r.Bits == bits && r.NotApplicable is null).ToList();
+            bool haveReference = Rows(ReproductionSection.SeedTable, "fp", "FP32").Any(r => Record(r)?.Fd is { } v && double.IsFinite(v));
             string metric = haveReference ? pooled : $"{pooled} vs the FP samples";
+            double? Value(ReproductionRow r) => (haveReference ? Record(r)?.Fd : Record(r)?.FdVsFp) is { } v && double.IsFinite(v) ? v : null;
+            List<ReproductionRow> Measured(List<ReproductionRow> set) => set.Where(r => Value(r) is not null).ToList();
+            double[] Values(List<ReproductionRow> set) => Measured(set).Select(r => Value(r)!.Value).ToArray();
+            string SeedCount(List<ReproductionRow> set) => Measured(set).Count < set.Count ? $" ({Measured(set).Count} of {set.Count} calibration seeds sampled so far)" : "";
+
+            // Sampling noise of mean(A) − mean(B): the same bootstrap replicate for every row, so the gap is paired.
+            double SamplingNoise(List<ReproductionRow> a, List<ReproductionRow> b)
+            {
+                if (!haveReference) return double.NaN;
+                var ra = Measured(a).Select(r => Record(r)?.BootstrapFd).ToList();
+                var rb = Measured(b).Select(r => Record(r)?.BootstrapFd).ToList();
+                if (ra.Count == 0 || rb.Count == 0 || ra.Concat(rb).Any(x => x is null) || ra.Concat(rb).Select(x => x!.Count).Distinct().Count() != 1) return double.NaN;
+                int k = ra[0]!.Count;
+                var meanA = Enumerable.Range(0, k).Select(i => ra.Average(x => x![i])).ToList();
+                var meanB = Enumerable.Range(0, k).Select(i => rb.Average(x => x![i])).ToList();
+                return Metrics.PairedBootstrap.GapStd(meanA, meanB);
+            }
+            string Noise(double gap, double noise) => double.IsNaN(noise) ? ""
+                : $"; sampling noise of this gap ±{Format(noise, "F2")} (paired bootstrap over the sampled seeds): " +
+                  (Math.Abs(gap) > 2 * noise ? "larger than twice it" : "within twice it, not resolved");
+            string Step(List<ReproductionRow> from, List<ReproductionRow> to)
+            {
+                double gap = Values(to).Average() - Values(from).Average();
+                return $"{Format(gap, "+0.00;-0.00")}{Noise(gap, SamplingNoise(to, from))}";
+            }
+
             foreach (var bits in new[] { "W8A8", "W4A8" })
             {
-                var p = Values(ReproductionSection.SeedTable, "ptq4dm", bits, !haveReference);
-                var d = Values(ReproductionSection.SeedTable, "di2n", bits, !haveReference);
-                if (p.Length == 0 || d.Length == 0) continue;
-                double gap = d.Average() - p.Average();
-                double spread = new[] { Std(p), Std(d) }.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
+                var p = Rows(ReproductionSection.SeedTable, "ptq4dm", bits);
+                var d = Rows(ReproductionSection.SeedTable, "di2n", bits);
+                if (Values(p).Length == 0 || Values(d).Length == 0) continue;
+                double gap = Values(d).Average() - Values(p).Average();
+                double spread = new[] { Std(Values(p)), Std(Values(d)) }.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
                 var verdict = gap <= 0 ? "DI2N is at least as good as PTQ4DM" : "DI2N is worse than PTQ4DM";
-                var noise = double.IsNaN(spread) ? "(one calibration seed: no spread measured)"
-                    : Math.Abs(gap) > 2 * spread ? $"(larger than twice the seed-to-seed spread {Format(spread, "F2")})"
-                    : $"(within twice the seed-to-seed spread {Format(spread, "F2")}: not a resolved difference)";
-                sentences.Add($"{bits}, {metric}: DI2N {Format(d.Average(), "F2")} vs PTQ4DM {Format(p.Average(), "F2")} → {verdict} by {Format(Math.Abs(gap), "F2")} {noise}.");
+                var seeds = double.IsNaN(spread) ? "one calibration seed: no seed-to-seed spread measured"
+                    : Math.Abs(gap) > 2 * spread ? $"larger than twice the calibration seed-to-seed spread {Format(spread, "F2")}"
+                    : $"within twice the calibration seed-to-seed spread {Format(spread, "F2")}: not a resolved difference";
+                sentences.Add($"{bits}, {metric}: DI2N {Format(Values(d).Average(), "F2")} vs PTQ4DM {Format(Values(p).Average(), "F2")} → {verdict} by " +
+                    $"{Format(Math.Abs(gap), "F2")} ({seeds}{Noise(gap, SamplingNoise(d, p))}){SeedCount(p)}{SeedCount(d)}.");
                 if (haveReference)
                 {
-                    var fp = Values(ReproductionSection.SeedTable, "fp", "FP32", false);
-                    sentences.Add($"{bits}: DI2N is {Format(d.Average() - fp[0], "+0.00;-0.00")} from FP ({Format(fp[0], "F2")}), PTQ4DM {Format(p.Average() - fp[0], "+0.00;-0.00")}.");
+                    var fp = Rows(ReproductionSection.SeedTable, "fp", "FP32");
+                    sentences.Add($"{bits}: DI2N is {Step(fp, d)} from FP ({Format(Values(fp)[0], "F2")}), PTQ4DM {Step(fp, p)}.");
                 }
             }
-            var fpInput = Values(ReproductionSection.BeyondTheSeed, "di2n-fp-input", "W8A8", !haveReference);
-            var di2n8 = Values(ReproductionSection.SeedTable, "di2n", "W8A8", !haveReference);
-            var ptq4dm8 = Values(ReproductionSection.SeedTable, "ptq4dm", "W8A8", !haveReference);
-            if (fpInput.Length > 0 && di2n8.Length > 0 && ptq4dm8.Length > 0)
-                sentences.Add($"W8A8, {metric}: DI2N with x_t unquantized {Format(fpInput[0], "F2")} vs DI2N {Format(di2n8.Average(), "F2")} vs PTQ4DM {Format(ptq4dm8.Average(), "F2")} (one seed for the first).");
-            var uniform = Values(ReproductionSection.TimestepCalibration, "full-uniform", "W8A8", !haveReference);
-            var normal = Values(ReproductionSection.TimestepCalibration, "full-normal", "W8A8", !haveReference);
-            if (uniform.Length > 0 && normal.Length > 0)
-                sentences.Add($"Time-step calibration, {metric}: uniform {Format(uniform[0], "F2")} vs normal {Format(normal[0], "F2")} → " +
-                    (normal[0] > uniform[0] ? "normal is worse, as the seed found" : "normal is not worse here, unlike the seed's finding") + " (one seed each).");
+
+            var fpInput = Rows(ReproductionSection.BeyondTheSeed, "di2n-fp-input", "W8A8");
+            var di2nSeed0 = Rows(ReproductionSection.SeedTable, "di2n", "W8A8").Take(1).ToList();
+            if (Values(fpInput).Length > 0 && Values(di2nSeed0).Length > 0)
+                sentences.Add($"W8A8, {metric}: DI2N with x_t unquantized {Format(Values(fpInput)[0], "F2")} vs DI2N (calibration seed 0) " +
+                    $"{Format(Values(di2nSeed0)[0], "F2")}: {Step(di2nSeed0, fpInput)} (one calibration seed).");
+
+            var uniform = Rows(ReproductionSection.TimestepCalibration, "full-uniform", "W8A8");
+            var normal = Rows(ReproductionSection.TimestepCalibration, "full-normal", "W8A8");
+            if (Values(uniform).Length > 0 && Values(normal).Length > 0)
+                sentences.Add($"Time-step calibration, {metric}: uniform {Format(Values(uniform)[0], "F2")} vs normal {Format(Values(normal)[0], "F2")} → " +
+                    (Values(normal)[0] > Values(uniform)[0] ? "normal is worse, as the seed found" : "normal is not worse here, unlike the seed's finding") +
+                    $" ({Step(uniform, normal)}; one calibration seed each).");
+
+            var ablation = rows.Where(r => r.Section == ReproductionSection.Ablation && r.NotApplicable is null).Select(r => new List<ReproductionRow> { r }).ToList();
+            var measuredSteps = ablation.TakeWhile(step => Values(step).Length > 0).ToList();
+            if (measuredSteps.Count > 1)
+                sentences.Add($"Ablation, {metric}: {measuredSteps[0][0].Label} {Format(Values(measuredSteps[0])[0], "F2")}" +
+                    string.Concat(measuredSteps.Skip(1).Select((step, i) => $" → {step[0].Label} {Format(Values(step)[0], "F2")} ({Step(measuredSteps[i], step)})")) +
+                    " (one calibration seed each).");
         }
         if (sentences.Count == 0) sentences.Add("No metrics were computed yet.");
         sentences.Add("Sample counts below ~5,000 bias Fréchet distances upward (fewer samples, larger value); compare rows of one report, not with published numbers.");

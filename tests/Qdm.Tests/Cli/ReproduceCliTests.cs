@@ -13,7 +13,7 @@ public class ReproduceCliTests : TempFolder
         var reference = SharedAssets.Require("data/cifar10/cifar10-test-first1017.bin");
         var outDir = Path.Combine(dir, "run");
         string[] args = { "reproduce", "--model", model, "--samples", "6", "--steps", "2", "--calib-samples", "8", "--iters", "0", "--batch", "6",
-            "--ref-images", reference, "--ref-limit", "32", "--out", outDir };
+            "--ref-images", reference, "--ref-limit", "32", "--bootstrap", "5", "--out", outDir };
         var run = QdmProcess.Run(TimeSpan.FromMinutes(15), args);   // seven quantizations and eight sample sets
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
 
@@ -34,6 +34,9 @@ public class ReproduceCliTests : TempFolder
             foreach (var column in new[] { "FD-R18", "sFD-R18", "KID-R18", "FD vs FP samples (FD-R18)" })
                 Assert.True(double.IsFinite(Number(row[header.IndexOf(column)])), $"{row[0]} {row[1]}: {column} = {row[header.IndexOf(column)]}");
         var fpRow = rows.Single(r => r[0] == "FP32");
+        var reading = File.ReadAllLines(Path.Combine(outDir, "report.md")).SkipWhile(l => l != "## Reading").TakeWhile(l => !l.StartsWith("## Fig")).ToList();
+        Assert.Contains(reading, l => l.StartsWith("- W8A8, FD-R18: DI2N") && l.Contains("sampling noise of this gap ±"));
+        Assert.Contains(reading, l => l.StartsWith("- Ablation, FD-R18: PTQ4DM"));
         Assert.Equal(0, Number(fpRow[header.IndexOf("FD vs FP samples (FD-R18)")]), 6);
         Assert.Equal("6", fpRow[header.IndexOf("samples")]);
 

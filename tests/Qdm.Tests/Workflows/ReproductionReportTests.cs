@@ -1,0 +1,63 @@
+using Qdm.Models.Ddpm;
+using Qdm.Workflows;
+
+namespace Qdm.Tests.Workflows;
+
+public class ReproductionReportTests
+{
+    private static readonly ReproductionScale Scale = new() { Seeds = 3, Samples = 5000 };
+    private static readonly (string, string, string)[] R18 = { ("ResNet-18", "FD-R18", "sFD-R18") };
+
+    private static MetricsRecord Metrics(double fd, params double[] bootstrap) => new()
+    {
+        Network = "ResNet-18", PooledMetric = "FD-R18", SpatialMetric = "sFD-R18", Samples = 5000, Fd = fd, FdVsFp = 1, BootstrapFd = bootstrap,
+    };
+
+    private static RowResults Row(MetricsRecord metrics) => new(null, null, null, new[] { metrics });
+
+    [Fact]
+    public void A_partial_run_states_its_seed_counts_and_the_paired_sampling_noise_of_each_gap()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        var results = new Dictionary<string, RowResults>
+        {
+            ["fp"] = Row(Metrics(9, 9, 9, 9, 9)),
+            ["ptq4dm-w8a8-s0"] = Row(Metrics(10, 10, 12, 11, 13)),
+            ["di2n-w8a8-s0"] = Row(Metrics(12, 11, 12, 13, 13)),
+        };
+        var reading = ReproductionReport.Reading(rows, results, R18);
+
+        // Replicate gaps DI2N − PTQ4DM: 1, 0, 2, 0 → sample std √(2.75/3) = 0.957; the gap 2 exceeds twice that.
+        var w8 = Assert.Single(reading, s => s.StartsWith("W8A8, FD-R18: DI2N"));
+        Assert.Contains("DI2N 12.00 vs PTQ4DM 10.00 → DI2N is worse than PTQ4DM by 2.00", w8);
+        Assert.Contains("one calibration seed: no seed-to-seed spread measured", w8);
+        Assert.Contains("sampling noise of this gap ±0.96", w8);
+        Assert.Contains("larger than twice it", w8);
+        Assert.Contains("1 of 3 calibration seeds sampled so far", w8);
+        // Against FP, whose replicates are constant here, the noise is each method's own replicate spread.
+        Assert.Contains(reading, s => s.StartsWith("W8A8: DI2N is +3.00; sampling noise of this gap ±0.96"));
+        Assert.DoesNotContain(reading, s => s.StartsWith("Ablation"));   // its second step has no samples yet
+
+        var cells = ReproductionReport.Markdown(rows, results, new ReportContext
+        {
+            Model = "m", Scale = Scale, Engine = "e", Machine = "c", References = new Dictionary<string, string?>(), WallSeconds = 1, Figures = Array.Empty<(string, string)>(),
+        }).Split('\n').First(l => l.StartsWith("| PTQ4DM | W8A8 |"));   // the seed table comes first
+        Assert.Contains("5000 (1 of 3 seeds so far)", cells);
+    }
+
+    [Fact]
+    public void The_ablation_is_read_step_by_step_with_each_steps_gap()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        var results = new Dictionary<string, RowResults>
+        {
+            ["fp"] = Row(Metrics(9, 9, 9, 9)),
+            ["ptq4dm-w8a8-s0"] = Row(Metrics(10, 10, 11, 12)),
+            ["ablation-calib-w8a8-s0"] = Row(Metrics(10.5, 10, 11, 12)),
+            ["di2n-w8a8-s0"] = Row(Metrics(14, 13, 14, 15)),
+        };
+        var ablation = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("Ablation"));
+        Assert.Contains("PTQ4DM 10.00 → + DI2N calibration pipeline 10.50 (+0.50; sampling noise of this gap ±0.00", ablation);
+        Assert.Contains("→ + quantization order (full placement) 14.00 (+3.50; sampling noise of this gap ±0.00", ablation);
+    }
+}
