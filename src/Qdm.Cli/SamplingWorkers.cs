@@ -28,5 +28,12 @@ public sealed record SamplingWorkers(int Workers, int ThreadsPerWorker)
         return new SamplingWorkers(w, Math.Max(1, threads / w));
     }
 
+    /// <summary>No more workers than batches to sample: the threads of idle workers go to the busy ones.</summary>
+    public SamplingWorkers ForBatches(long batches)
+    {
+        int w = (int)Math.Clamp(batches, 1, Workers);
+        return new SamplingWorkers(w, Math.Max(1, Workers * ThreadsPerWorker / w));
+    }
+
     public string Describe() => Workers == 1 ? $"{ThreadsPerWorker} threads" : $"{Workers} workers × {ThreadsPerWorker} thread{(ThreadsPerWorker == 1 ? "" : "s")}";
 }

@@ -46,7 +46,11 @@ public static class SampleCommand
             else loaded = model.Load(result);
             var engine = result.GetValue(backend)!.ToLowerInvariant();
             if (engine == "torch") engine = "torchsharp";
-            var parallelism = engine is "ort" or "torchsharp" ? SamplingWorkers.Resolve(engine, result.GetValue(model.Threads), result.GetValue(workers)) : null;
+            var (shardIndex, shardCount) = ParseShard(result.GetValue(shard)!);
+            long shardImages = new SampleJobConfig { Count = result.GetValue(n), ShardIndex = shardIndex, ShardCount = shardCount }.Validated().ShardRange().Length;
+            var parallelism = engine is "ort" or "torchsharp"
+                ? SamplingWorkers.Resolve(engine, result.GetValue(model.Threads), result.GetValue(workers)).ForBatches((shardImages + result.GetValue(batch) - 1) / Math.Max(1, result.GetValue(batch)))
+                : null;
             using var ort = engine switch
             {
                 "ort" => Export.OrtUNet.Open(loaded.Network, parallelism!.ThreadsPerWorker),
@@ -60,7 +64,6 @@ public static class SampleCommand
                 Skip = result.GetValue(skip) ?? defaults.Skip,
                 ClipDenoised = result.GetValue(clip) ?? defaults.ClipDenoised,
             };
-            var (shardIndex, shardCount) = ParseShard(result.GetValue(shard)!);
             var job = new SampleJobConfig
             {
                 Count = result.GetValue(n), BatchSize = result.GetValue(batch), Seed = result.GetValue(seed),

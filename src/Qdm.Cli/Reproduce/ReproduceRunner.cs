@@ -28,12 +28,19 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
         var computations = ReproductionPlan.Computations(rows);
         AnsiConsole.MarkupLineInterpolated($"[bold]plan[/] {rows.Count} rows, {computations.Count} distinct computations: {string.Join(", ", computations.Select(c => c.Key))}");
 
-        var results = new Dictionary<string, RowResults>();
         if (!settings.ReportOnly)
         {
             foreach (var row in computations.Where(r => r.Job is not null)) Quantize(row);
-            foreach (var row in ReproductionPlan.SamplingOrder(computations)) Sample(row);
+            foreach (var row in ReproductionPlan.SamplingOrder(computations))
+                if (Sample(row) && row.Job is not null)
+                    WriteReport(rows, computations, clock);   // a run over many sessions keeps report.md current, row by row
         }
+        return WriteReport(rows, computations, clock);
+    }
+
+    private string WriteReport(IReadOnlyList<ReproductionRow> rows, IReadOnlyList<ReproductionRow> computations, Stopwatch clock)
+    {
+        var results = new Dictionary<string, RowResults>();
         // samples.npz appears only when a set is complete; unfinished sets are left out of the metrics.
         var finished = computations.Where(r => File.Exists(SamplesFile(r.Key))).ToList();
         var references = new Dictionary<string, string?>();
@@ -103,16 +110,18 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
 
     private SamplerConfig Sampler => DiffusionModel.DefaultSamplerFor(fp.Config.Family, SamplerKind.Ddim, settings.Scale.Steps);
 
-    private void Sample(ReproductionRow row)
+    /// <summary>Samples the row's set (resuming finished batches); true when this call made new images.</summary>
+    private bool Sample(ReproductionRow row)
     {
         // Quantized rows sample the reloaded file: exactly what a user deploys.
         var model = row.Job is null ? fp : LoadQuantized(row);
-        using var ort = settings.Backend == "ort" ? OrtUNet.Open(model.Network, settings.Sampling.ThreadsPerWorker) : null;
+        var parallelism = settings.Sampling.ForBatches((settings.Scale.Samples + settings.Batch - 1) / settings.Batch);
+        using var ort = settings.Backend == "ort" ? OrtUNet.Open(model.Network, parallelism.ThreadsPerWorker) : null;
         Denoiser? denoiser = ort is null ? null : (x, t) => ort.Forward(x, t);
         if (ort is not null && row.Job is not null) CheckAgreement(row, model, denoiser!);
 
         var dir = Out("samples", row.Key);
-        var job = new SampleJobConfig { Count = settings.Scale.Samples, BatchSize = settings.Batch, Seed = settings.Scale.SampleSeed, WritePngs = false, Workers = settings.Sampling.Workers };
+        var job = new SampleJobConfig { Count = settings.Scale.Samples, BatchSize = settings.Batch, Seed = settings.Scale.SampleSeed, WritePngs = false, Workers = parallelism.Workers };
         SampleResult sampled = null!;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
@@ -133,6 +142,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             {
                 Engine = ort is null ? "torchsharp" : "onnxruntime", Images = sampled.Images, Seconds = sampled.Seconds, FreshImages = fresh,
             });
+        return fresh > 0;
     }
 
     private DiffusionModel LoadQuantized(ReproductionRow row)

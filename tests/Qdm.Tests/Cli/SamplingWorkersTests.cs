@@ -15,6 +15,15 @@ public class SamplingWorkersTests
     }
 
     [Fact]
+    public void Fewer_batches_than_workers_give_the_idle_workers_threads_to_the_busy_ones()
+    {
+        var four = SamplingWorkers.Resolve("ort", threads: 4, workers: null);
+        Assert.Equal(new SamplingWorkers(1, 4), four.ForBatches(1));
+        Assert.Equal(new SamplingWorkers(2, 2), four.ForBatches(2));
+        Assert.Equal(four, four.ForBatches(100));
+    }
+
+    [Fact]
     public void Impossible_worker_counts_are_refused_with_the_option_named()
     {
         Assert.Contains("--workers", Assert.Throws<QdmInputException>(() => SamplingWorkers.Resolve("torchsharp", 2, 2)).Message);
