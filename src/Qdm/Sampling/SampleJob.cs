@@ -106,7 +106,9 @@ public static class SampleJob
         if (job.Workers == 1)
             foreach (var batch in pending) { cancel.ThrowIfCancellationRequested(); SampleBatch(batch); }
         else
-            Parallel.ForEach(pending, new ParallelOptions { MaxDegreeOfParallelism = job.Workers, CancellationToken = cancel }, SampleBatch);
+            // In order, one batch at a time per worker (not range chunks): an interrupted run leaves at most one gap per worker.
+            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(pending, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering),
+                new ParallelOptions { MaxDegreeOfParallelism = job.Workers, CancellationToken = cancel }, SampleBatch);
 
         return Finish(job, outDir, batches.Select(b => b.File).ToList(), resumed, clock.Elapsed.TotalSeconds);
     }
