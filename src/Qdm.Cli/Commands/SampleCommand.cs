@@ -46,17 +46,12 @@ public static class SampleCommand
             else loaded = model.Load(result);
             var engine = result.GetValue(backend)!.ToLowerInvariant();
             if (engine == "torch") engine = "torchsharp";
+            if (engine is not ("ort" or "torchsharp")) throw new QdmInputException($"unknown --backend '{engine}'; expected torchsharp or ort.");
             var (shardIndex, shardCount) = ParseShard(result.GetValue(shard)!);
             long shardImages = new SampleJobConfig { Count = result.GetValue(n), ShardIndex = shardIndex, ShardCount = shardCount }.Validated().ShardRange().Length;
-            var parallelism = engine is "ort" or "torchsharp"
-                ? SamplingWorkers.Resolve(engine, result.GetValue(model.Threads), result.GetValue(workers)).ForBatches((shardImages + result.GetValue(batch) - 1) / Math.Max(1, result.GetValue(batch)))
-                : null;
-            using var ort = engine switch
-            {
-                "ort" => Export.OrtUNet.Open(loaded.Network, parallelism!.ThreadsPerWorker),
-                "torchsharp" => null,
-                _ => throw new QdmInputException($"unknown --backend '{engine}'; expected torchsharp or ort."),
-            };
+            var parallelism = SamplingWorkers.Resolve(engine, result.GetValue(model.Threads), result.GetValue(workers))
+                .ForBatches((shardImages + result.GetValue(batch) - 1) / Math.Max(1, result.GetValue(batch)));
+            using var ort = engine == "ort" ? Export.OrtUNet.Open(loaded.Network, parallelism.ThreadsPerWorker) : null;
             Denoiser? denoiser = ort is null ? null : (x, t) => ort.Forward(x, t);
             var defaults = DiffusionModel.DefaultSamplerFor(loaded.Config.Family, result.GetValue(sampler), result.GetValue(steps), result.GetValue(eta));
             var samplerConfig = defaults with
@@ -67,13 +62,13 @@ public static class SampleCommand
             var job = new SampleJobConfig
             {
                 Count = result.GetValue(n), BatchSize = result.GetValue(batch), Seed = result.GetValue(seed),
-                ShardIndex = shardIndex, ShardCount = shardCount, WritePngs = !result.GetValue(noPngs), Workers = parallelism!.Workers,
+                ShardIndex = shardIndex, ShardCount = shardCount, WritePngs = !result.GetValue(noPngs), Workers = parallelism.Workers,
             }.Validated();
             var outDir = result.GetValue(output)!;
 
             AnsiConsole.MarkupLineInterpolated($"[bold]model[/]   {loaded.Source}");
             AnsiConsole.MarkupLineInterpolated($"          {loaded.Config.Describe()}; {loaded.Diffusion.Describe()}");
-            AnsiConsole.MarkupLineInterpolated($"[bold]sampler[/] {samplerConfig.Describe()}; engine {(ort is null ? "TorchSharp" : "ONNX Runtime")}, {parallelism!.Describe()}");
+            AnsiConsole.MarkupLineInterpolated($"[bold]sampler[/] {samplerConfig.Describe()}; engine {(ort is null ? "TorchSharp" : "ONNX Runtime")}, {parallelism.Describe()}");
             if (ort is not null && result.GetValue(agreement) is > 0 and var trajectories) PrintAgreement(loaded, denoiser!, samplerConfig, trajectories);
             var (first, length) = job.ShardRange();
             AnsiConsole.MarkupLineInterpolated($"[bold]images[/]  {first}..{first + length - 1} of {job.Count} (shard {shardIndex}/{shardCount}), seed {job.Seed}, batch {job.BatchSize}");

@@ -107,8 +107,15 @@ public static class SampleJob
             foreach (var batch in pending) { cancel.ThrowIfCancellationRequested(); SampleBatch(batch); }
         else
             // In order, one batch at a time per worker (not range chunks): an interrupted run leaves at most one gap per worker.
-            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(pending, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering),
-                new ParallelOptions { MaxDegreeOfParallelism = job.Workers, CancellationToken = cancel }, SampleBatch);
+            try
+            {
+                Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(pending, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering),
+                    new ParallelOptions { MaxDegreeOfParallelism = job.Workers, CancellationToken = cancel }, SampleBatch);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();   // as one worker would fail
+            }
 
         return Finish(job, outDir, batches.Select(b => b.File).ToList(), resumed, clock.Elapsed.TotalSeconds);
     }
