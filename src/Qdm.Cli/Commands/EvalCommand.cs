@@ -30,7 +30,7 @@ public static class EvalCommand
             if (result.GetValue(bootstrap) is > 0 and var replicates)
             {
                 var distances = PairedBootstrap.Distances(set.Pooled, refStats.Pooled, PairedBootstrap.Indices(set.Count, replicates, seed: 0));
-                double mean = distances.Average(), std = Math.Sqrt(distances.Sum(d => (d - mean) * (d - mean)) / (distances.Length - 1));
+                double mean = distances.Average(), std = SampleStatistics.Std(distances);
                 AnsiConsole.MarkupLineInterpolated($"[bold]{report.PooledMetric} sampling noise[/] ±{std:F4} (std over {replicates} bootstrap resamples of the {set.Count} samples; their mean {mean:F4} sits above {report.Fd:F4} because resampling repeats images)");
             }
             else if (result.GetValue(bootstrap) < 0) throw new QdmInputException($"--bootstrap must be ≥ 0, got {result.GetValue(bootstrap)}.");

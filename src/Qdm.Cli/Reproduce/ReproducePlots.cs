@@ -52,7 +52,7 @@ public static class ReproducePlots
         for (int i = 0; i < points.Count; i++)
         {
             var v = points[i].Values;
-            double mean = v.Average(), std = v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
+            double mean = v.Average(), std = v.Length < 2 ? 0 : Qdm.Metrics.SampleStatistics.Std(v);
             var bar = plot.Add.Bar(position: i, value: mean, error: std);
             bar.Color = points[i].Line.Bits switch { "FP32" => ScottPlot.Colors.Gray, "W8A8" => ScottPlot.Colors.SteelBlue, _ => ScottPlot.Colors.DarkOrange };
         }

@@ -41,8 +41,6 @@ public static class PairedBootstrap
     public static double GapStd(IReadOnlyList<double> a, IReadOnlyList<double> b)
     {
         if (a.Count != b.Count || a.Count < 2) throw new ArgumentException($"paired replicates needed, got {a.Count} and {b.Count}.");
-        var gaps = a.Zip(b, (x, y) => x - y).ToArray();
-        double mean = gaps.Average();
-        return Math.Sqrt(gaps.Sum(g => (g - mean) * (g - mean)) / (gaps.Length - 1));
+        return SampleStatistics.Std(a.Zip(b, (x, y) => x - y).ToArray());
     }
 }

@@ -41,6 +41,5 @@ public sealed record PairedGap(double FdA, double FdB, long Count, double Bootst
     }
 
     /// <summary>Sample standard deviation of the subset gaps (NaN below two subsets).</summary>
-    public double SubsetStd => SubsetGaps.Count < 2 ? double.NaN
-        : Math.Sqrt(SubsetGaps.Sum(g => (g - SubsetGaps.Average()) * (g - SubsetGaps.Average())) / (SubsetGaps.Count - 1));
+    public double SubsetStd => SampleStatistics.Std(SubsetGaps);
 }

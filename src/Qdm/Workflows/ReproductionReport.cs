@@ -129,7 +129,7 @@ public static class ReproductionReport
         var v = values.Where(x => x is not null && double.IsFinite(x.Value)).Select(x => x!.Value).ToList();
         if (v.Count == 0) return "—";
         if (v.Count == 1) return Format(v[0], format) + unit;
-        double mean = v.Average(), std = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Count - 1));
+        double mean = v.Average(), std = Metrics.SampleStatistics.Std(v);
         return $"{Format(mean, format)} ± {Format(std, format)}{unit}";
     }
 
@@ -221,7 +221,7 @@ public static class ReproductionReport
         return sentences;
     }
 
-    private static double Std(double[] v) => v.Length < 2 ? double.NaN : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Length - 1));
+    private static double Std(double[] v) => Metrics.SampleStatistics.Std(v);
 
     private static string Duration(double seconds) => seconds < 120 ? $"{seconds:F0} s" : seconds < 7200 ? $"{seconds / 60:F1} min" : $"{seconds / 3600:F1} h";
 }
