@@ -82,6 +82,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             AnsiConsole.MarkupLineInterpolated($"[grey]{row.Key}: quantized model reused ({QuantPath(row)})[/]");
             return;
         }
+        if (existing is not null && existing.Settings != job.Describe()) DiscardProductsOf(row.Key);
         Directory.CreateDirectory(Out("quant"));
         AnsiConsole.MarkupLineInterpolated($"[bold]{row.Key}[/] quantize: {job.Describe()}");
         var outcome = QuantizeCommand.RunWithProgress(fp, loadFresh(), job, Out("quant", row.Key + ".work"), label: row.Key,
@@ -106,6 +107,19 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             After = outcome.After,
         });
         AnsiConsole.MarkupLineInterpolated($"          rel. output MSE vs FP (mean over steps) {outcome.Before.Average(s => s.Relative):E3} → {outcome.After.Average(s => s.Relative):E3}, {outcome.Seconds:F0} s");
+    }
+
+    /// <summary>
+    /// A row whose settings changed since an earlier run is quantized again; its samples, ORT agreement check and
+    /// metrics belong to the old model and are removed (sampling would otherwise refuse the folder, or worse, mix them).
+    /// </summary>
+    private void DiscardProductsOf(string key)
+    {
+        if (Directory.Exists(Out("samples", key))) Directory.Delete(Out("samples", key), recursive: true);
+        File.Delete(Out("quant", key + ".agreement.json"));
+        if (Directory.Exists(Out("eval")))
+            foreach (var file in Directory.EnumerateFiles(Out("eval"), key + ".*")) File.Delete(file);
+        AnsiConsole.MarkupLineInterpolated($"[yellow]{key}: settings changed since the last run; its old samples, agreement check and metrics were removed[/]");
     }
 
     private SamplerConfig Sampler => DiffusionModel.DefaultSamplerFor(fp.Config.Family, SamplerKind.Ddim, settings.Scale.Steps);

@@ -18,6 +18,8 @@ public abstract record UNetConfig
     /// <summary>Channels the network outputs: InChannels, or 2×InChannels when it also predicts the variance.</summary>
     public abstract int OutChannels { get; }
     public bool LearnsVariance => OutChannels == 2 * InChannels;
+    /// <summary>Module path of the first conv, the one layer that consumes the noisy image x_t (conv_in, input_blocks.0.0).</summary>
+    public abstract string InputConvPath { get; }
 
     /// <summary>One line for logs and error messages.</summary>
     public abstract string Describe();

@@ -115,9 +115,10 @@ public static class ReproductionPlan
             : new(ReproductionSection.Ablation, "di2n", "+ split time embedding (= DI2N)", null,
                 "not applicable: this architecture's ResBlocks add the time embedding (no scale-shift halves to split), so DI2N = the row above"));
 
-        // qdm inspect puts most of the full placement's error on the 8-bit quantizer of the network input x_t (conv_in's input).
-        rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-fp-input", "DI2N with conv_in left in FP (its input is x_t)",
-            Job(QuantMethod.Di2n, 8, 0, m => m with { Placement = m.Placement with { Exclude = new[] { "^conv_in$" } } })));
+        // qdm inspect puts most of the full placement's error on the 8-bit quantizer of the network input x_t (the first conv's input).
+        string inputConv = architecture.InputConvPath;
+        rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-fp-input", $"DI2N with {inputConv} left in FP (its input is x_t)",
+            Job(QuantMethod.Di2n, 8, 0, m => m with { Placement = m.Placement with { Exclude = new[] { $"^{System.Text.RegularExpressions.Regex.Escape(inputConv)}$" } } })));
         return rows;
     }
 

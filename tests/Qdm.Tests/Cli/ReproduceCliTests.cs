@@ -52,6 +52,17 @@ public class ReproduceCliTests : TempFolder
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.Contains("quantized model reused", again.Stdout);
         Assert.DoesNotContain("features of", again.Stdout);
+        // A row whose settings changed is quantized again, and its old samples and metrics are not reused.
+        var record = Path.Combine(outDir, "quant", "di2n-fp-input-w8a8-s0.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(record))!;
+        node["Settings"] = "settings of an earlier version";
+        File.WriteAllText(record, node.ToJsonString());
+        var changed = QdmProcess.Run(TimeSpan.FromMinutes(5), args);
+        Assert.True(changed.ExitCode == 0, changed.Stderr + changed.Stdout);
+        Assert.Contains("di2n-fp-input-w8a8-s0: settings changed since the last run", changed.Stdout);
+        Assert.Contains("di2n-fp-input-w8a8-s0 FD-R18 features of", changed.Stdout);
+        Assert.DoesNotContain("di2n-w8a8-s0 FD-R18 features of", changed.Stdout);
+
         var reportOnly = QdmProcess.Run(TimeSpan.FromMinutes(5), args.Append("--report-only").ToArray());
         Assert.True(reportOnly.ExitCode == 0, reportOnly.Stderr);
         Assert.DoesNotContain("quantize", reportOnly.Stdout);

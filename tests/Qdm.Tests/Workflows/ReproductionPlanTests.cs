@@ -90,6 +90,26 @@ public class ReproductionPlanTests
     }
 
     [Fact]
+    public void The_unquantized_input_row_excludes_exactly_the_layer_that_consumes_x_t_in_both_families()
+    {
+        // The layer roles come from the models themselves; the plan only knows the config.
+        var models = new (Qdm.Models.UNetConfig Config, Qdm.Models.DiffusionUNet Model)[]
+        {
+            (Tests.Models.CheckpointLoadingTests.TinyDdpm, new DdpmUNet(Tests.Models.CheckpointLoadingTests.TinyDdpm)),
+            (Tests.Models.CheckpointLoadingTests.TinyIddpm, new IddpmUNet(Tests.Models.CheckpointLoadingTests.TinyIddpm)),
+        };
+        foreach (var (config, model) in models)
+            using (model)
+            {
+                var row = ReproductionPlan.For(config, Scale).Single(r => r.Method == "di2n-fp-input");
+                var exclude = new System.Text.RegularExpressions.Regex(Assert.Single(row.Job!.Placement.Exclude));
+                var excluded = model.LayerSites().Where(site => exclude.IsMatch(site.Path)).ToList();
+                Assert.Equal(Qdm.Models.LayerRole.First, Assert.Single(excluded).Role);
+                Assert.Contains(excluded[0].Path, row.Label);
+            }
+    }
+
+    [Fact]
     public void Report_cells_give_mean_and_sample_std_over_seeds_and_a_dash_for_nothing()
     {
         Assert.Equal("2.00 ± 1.00", ReproductionReport.Cell(new double?[] { 1, 2, 3 }, "F2"));

@@ -18,6 +18,7 @@ public sealed record DdpmUNetConfig : UNetConfig
     public override int ImageSize => Resolution;
     public override int InChannels => InChannelsCount;
     public override int OutChannels => OutCh;
+    public override string InputConvPath => "conv_in";
 
     /// <summary>The published CIFAR-10 model of Ho et al. (35.7M parameters).</summary>
     public static DdpmUNetConfig Cifar10 { get; } = new();

@@ -22,6 +22,7 @@ public sealed record IddpmUNetConfig : UNetConfig
     public override UNetFamily Family => UNetFamily.Iddpm;
     public override int ImageSize => ImageSizePixels;
     public override int InChannels => InChannelsCount;
+    public override string InputConvPath => "input_blocks.0.0";
     public override int OutChannels => OutChannelsCount;
     public int TimeEmbedDim => 4 * ModelChannels;
     public int HeadsUpsample => NumHeadsUpsample == -1 ? NumHeads : NumHeadsUpsample;
