@@ -13,8 +13,9 @@ public static class PairedCommand
         var second = new Argument<string>("stats-b") { Description = "Statistics file of the second set, sampled from the same seeds (image i of each from the same noise)." };
         var reference = new Option<string>("--ref") { Description = "Reference statistics both sets are measured against.", Required = true };
         var replicates = new Option<int>("--bootstrap") { Description = "Paired-bootstrap replicates.", DefaultValueFactory = _ => 100 };
+        var limit = new Option<long?>("--limit") { Description = "Use only the first N images of each set (e.g. while the second set is still sampling)." };
         var subsets = new Option<int>("--subsets") { Description = "Also the gap on K disjoint subsets (its spread checks the bootstrap at N/K images).", DefaultValueFactory = _ => 0 };
-        var command = new Command("paired", "FD of two sample sets from the same seeds against one reference, their gap, and the gap's sampling noise.") { first, second, reference, replicates, subsets };
+        var command = new Command("paired", "FD of two sample sets from the same seeds against one reference, their gap, and the gap's sampling noise.") { first, second, reference, replicates, subsets, limit };
         command.SetAction(result => CliErrors.Run(() =>
         {
             var a = ReferenceStatistics.Load(result.GetValue(first)!);
@@ -23,7 +24,16 @@ public static class PairedCommand
             if (a.Features is null || b.Features is null) throw new QdmInputException("both statistics files must hold their features (made by qdm stats or qdm reproduce).");
             if (a.Network != b.Network || (r.Network != "unknown" && r.Network != a.Network))
                 throw new QdmInputException($"statistics of different networks cannot be compared ('{a.Network}', '{b.Network}', reference '{r.Network}').");
-            var gap = PairedGap.Measure(a.Features, b.Features, r.Pooled, result.GetValue(replicates), result.GetValue(subsets));
+            var (featuresA, featuresB) = (a.Features, b.Features);
+            if (result.GetValue(limit) is { } n)
+            {
+                if (n < 2 || n > Math.Min(featuresA.shape[0], featuresB.shape[0]))
+                    throw new QdmInputException($"--limit must be between 2 and the smaller set's {Math.Min(featuresA.shape[0], featuresB.shape[0])} images, got {n}.");
+                (featuresA, featuresB) = (featuresA.narrow(0, 0, n), featuresB.narrow(0, 0, n));
+            }
+            else if (featuresA.shape[0] != featuresB.shape[0])
+                throw new QdmInputException($"the sets hold {featuresA.shape[0]} and {featuresB.shape[0]} images; pair their first N with --limit N.");
+            var gap = PairedGap.Measure(featuresA, featuresB, r.Pooled, result.GetValue(replicates), result.GetValue(subsets));
             var metric = a.Network.StartsWith("resnet18", StringComparison.Ordinal) ? "FD-R18" : "FID";
             var table = new Table().AddColumns("", "value");
             table.AddRow($"{metric} A / B", $"{gap.FdA:F3} / {gap.FdB:F3}");
