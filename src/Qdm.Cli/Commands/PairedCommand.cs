@@ -25,10 +25,10 @@ public static class PairedCommand
             if (a.Network != b.Network || (r.Network != "unknown" && r.Network != a.Network))
                 throw new QdmInputException($"statistics of different networks cannot be compared ('{a.Network}', '{b.Network}', reference '{r.Network}').");
             var (featuresA, featuresB) = (a.Features, b.Features);
+            long smaller = Math.Min(featuresA.shape[0], featuresB.shape[0]);
             if (result.GetValue(limit) is { } n)
             {
-                if (n < 2 || n > Math.Min(featuresA.shape[0], featuresB.shape[0]))
-                    throw new QdmInputException($"--limit must be between 2 and the smaller set's {Math.Min(featuresA.shape[0], featuresB.shape[0])} images, got {n}.");
+                if (n < 2 || n > smaller) throw new QdmInputException($"--limit must be between 2 and the smaller set's {smaller} images, got {n}.");
                 (featuresA, featuresB) = (featuresA.narrow(0, 0, n), featuresB.narrow(0, 0, n));
             }
             else if (featuresA.shape[0] != featuresB.shape[0])

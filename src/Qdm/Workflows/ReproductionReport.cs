@@ -182,7 +182,7 @@ public static class ReproductionReport
                 var d = Rows(ReproductionSection.SeedTable, "di2n", bits);
                 if (Values(p).Length == 0 || Values(d).Length == 0) continue;
                 double gap = Values(d).Average() - Values(p).Average();
-                double spread = new[] { Std(Values(p)), Std(Values(d)) }.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
+                double spread = new[] { Metrics.SampleStatistics.Std(Values(p)), Metrics.SampleStatistics.Std(Values(d)) }.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
                 var verdict = gap <= 0 ? "DI2N is at least as good as PTQ4DM" : "DI2N is worse than PTQ4DM";
                 var seeds = double.IsNaN(spread) ? "one calibration seed: no seed-to-seed spread measured"
                     : Math.Abs(gap) > 2 * spread ? $"larger than twice the calibration seed-to-seed spread {Format(spread, "F2")}"
@@ -220,8 +220,6 @@ public static class ReproductionReport
         sentences.Add("Sample counts below ~5,000 bias Fréchet distances upward (fewer samples, larger value); compare rows of one report, not with published numbers.");
         return sentences;
     }
-
-    private static double Std(double[] v) => Metrics.SampleStatistics.Std(v);
 
     private static string Duration(double seconds) => seconds < 120 ? $"{seconds:F0} s" : seconds < 7200 ? $"{seconds / 60:F1} min" : $"{seconds / 3600:F1} h";
 }
