@@ -35,8 +35,15 @@ public class ReproductionReportTests
         Assert.Contains("larger than twice it", w8);
         Assert.Contains("1 of 3 calibration seeds sampled so far", w8);
         // Against FP, whose replicates are constant here, the noise is each method's own replicate spread.
-        Assert.Contains(reading, s => s.StartsWith("W8A8: DI2N is +3.00; sampling noise of this gap ±0.96"));
+        var toFp = Assert.Single(reading, s => s.StartsWith("W8A8, gap to FP (9.00): DI2N is +3.00; sampling noise of this gap ±0.96"));
+        Assert.Contains("PTQ4DM is +1.00; sampling noise of this gap ±1.29", toFp);
         Assert.DoesNotContain(reading, s => s.StartsWith("Ablation"));   // its second step has no samples yet
+        Assert.DoesNotContain(reading, s => s.StartsWith("W4A8"));       // neither W4A8 row has samples
+
+        // With only one method sampled, its gap to FP is still read.
+        results.Remove("di2n-w8a8-s0");
+        var alone = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8"));
+        Assert.StartsWith("W8A8, gap to FP (9.00): PTQ4DM is +1.00", alone);
 
         var cells = ReproductionReport.Markdown(rows, results, new ReportContext
         {
