@@ -155,18 +155,8 @@ public static class ReproductionReport
             double[] Values(List<ReproductionRow> set) => Measured(set).Select(r => Value(r)!.Value).ToArray();
             string SeedCount(List<ReproductionRow> set) => Measured(set).Count < set.Count ? $" ({Measured(set).Count} of {set.Count} calibration seeds sampled so far)" : "";
 
-            // Sampling noise of mean(A) − mean(B): the same bootstrap replicate for every row, so the gap is paired.
-            double SamplingNoise(List<ReproductionRow> a, List<ReproductionRow> b)
-            {
-                if (!haveReference) return double.NaN;
-                var ra = Measured(a).Select(r => Record(r)?.BootstrapFd).ToList();
-                var rb = Measured(b).Select(r => Record(r)?.BootstrapFd).ToList();
-                if (ra.Count == 0 || rb.Count == 0 || ra.Concat(rb).Any(x => x is null) || ra.Concat(rb).Select(x => x!.Count).Distinct().Count() != 1) return double.NaN;
-                int k = ra[0]!.Count;
-                var meanA = Enumerable.Range(0, k).Select(i => ra.Average(x => x![i])).ToList();
-                var meanB = Enumerable.Range(0, k).Select(i => rb.Average(x => x![i])).ToList();
-                return Metrics.PairedBootstrap.GapStd(meanA, meanB);
-            }
+            double SamplingNoise(List<ReproductionRow> a, List<ReproductionRow> b) => !haveReference || Measured(a).Count == 0 || Measured(b).Count == 0 ? double.NaN
+                : PairedGap(Measured(a).Select(r => Record(r)!).ToList(), Measured(b).Select(r => Record(r)!).ToList()).SamplingNoise;
             string Noise(double gap, double noise) => double.IsNaN(noise) ? ""
                 : $"; sampling noise of this gap ±{Format(noise, "F2")} (paired bootstrap over the sampled seeds): " +
                   (Math.Abs(gap) > 2 * noise ? "larger than twice it" : "within twice it, not resolved");
@@ -220,6 +210,23 @@ public static class ReproductionReport
         if (sentences.Count == 0) sentences.Add("No metrics were computed yet.");
         sentences.Add("Sample counts below ~5,000 bias Fréchet distances upward (fewer samples, larger value); compare rows of one report, not with published numbers.");
         return sentences;
+    }
+
+    /// <summary>
+    /// Mean FD of the sets <paramref name="a"/> (e.g. a method's calibration seeds) minus that of <paramref name="b"/>, and
+    /// the sampling noise of that gap: the std over bootstrap replicates of mean(A) − mean(B), paired because replicate k
+    /// resamples the same image indices in every set (NaN where a set lacks replicates or their counts differ).
+    /// </summary>
+    public static (double Gap, double SamplingNoise) PairedGap(IReadOnlyList<MetricsRecord> a, IReadOnlyList<MetricsRecord> b)
+    {
+        if (a.Count == 0 || b.Count == 0 || a.Concat(b).Any(m => m.Fd is null))
+            throw new ArgumentException("both sets need at least one record with an FD to the reference.");
+        double gap = a.Average(m => m.Fd!.Value) - b.Average(m => m.Fd!.Value);
+        var replicates = a.Concat(b).Select(m => m.BootstrapFd).ToList();
+        if (replicates.Any(r => r is null) || replicates.Select(r => r!.Count).Distinct().Count() != 1 || replicates[0]!.Count < 2) return (gap, double.NaN);
+        int k = replicates[0]!.Count;
+        IReadOnlyList<double> Mean(IReadOnlyList<MetricsRecord> set) => Enumerable.Range(0, k).Select(i => set.Average(m => m.BootstrapFd![i])).ToList();
+        return (gap, Metrics.PairedBootstrap.GapStd(Mean(a), Mean(b)));
     }
 
     private static string Duration(double seconds) => seconds < 120 ? $"{seconds:F0} s" : seconds < 7200 ? $"{seconds / 60:F1} min" : $"{seconds / 3600:F1} h";
