@@ -14,10 +14,12 @@ public static class PairedCommand
         var reference = new Option<string>("--ref") { Description = "Reference statistics both sets are measured against.", Required = true };
         var replicates = new Option<int>("--bootstrap") { Description = "Paired-bootstrap replicates.", DefaultValueFactory = _ => 100 };
         var limit = new Option<long?>("--limit") { Description = "Use only the first N images of each set (e.g. while the second set is still sampling)." };
+        var threads = new Option<int>("--threads") { Description = "CPU threads (the bootstrap's Fréchet distances are the heavy part).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var subsets = new Option<int>("--subsets") { Description = "Also the gap on K disjoint subsets (its spread checks the bootstrap at N/K images).", DefaultValueFactory = _ => 0 };
-        var command = new Command("paired", "FD of two sample sets from the same seeds against one reference, their gap, and the gap's sampling noise.") { first, second, reference, replicates, subsets, limit };
+        var command = new Command("paired", "FD of two sample sets from the same seeds against one reference, their gap, and the gap's sampling noise.") { first, second, reference, replicates, subsets, limit, threads };
         command.SetAction(result => CliErrors.Run(() =>
         {
+            TorchSharp.torch.set_num_threads(Math.Max(1, result.GetValue(threads)));
             var a = ReferenceStatistics.Load(result.GetValue(first)!);
             var b = ReferenceStatistics.Load(result.GetValue(second)!);
             var r = ReferenceStatistics.Load(result.GetValue(reference)!);

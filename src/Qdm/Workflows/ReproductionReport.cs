@@ -156,7 +156,7 @@ public static class ReproductionReport
             string SeedCount(List<ReproductionRow> set) => Measured(set).Count < set.Count ? $" ({Measured(set).Count} of {set.Count} calibration seeds sampled so far)" : "";
 
             double SamplingNoise(List<ReproductionRow> a, List<ReproductionRow> b) => !haveReference || Measured(a).Count == 0 || Measured(b).Count == 0 ? double.NaN
-                : PairedGap(Measured(a).Select(r => Record(r)!).ToList(), Measured(b).Select(r => Record(r)!).ToList()).SamplingNoise;
+                : SeedAveragedGap(Measured(a).Select(r => Record(r)!).ToList(), Measured(b).Select(r => Record(r)!).ToList()).SamplingNoise;
             string Noise(double gap, double noise) => double.IsNaN(noise) ? ""
                 : $"; sampling noise of this gap ±{Format(noise, "F2")} (paired bootstrap over the sampled seeds): " +
                   (Math.Abs(gap) > 2 * noise ? "larger than twice it" : "within twice it, not resolved");
@@ -184,7 +184,7 @@ public static class ReproductionReport
                     : Math.Abs(gap) > 2 * spread ? $"larger than twice the calibration seed-to-seed spread {Format(spread, "F2")}"
                     : $"within twice the calibration seed-to-seed spread {Format(spread, "F2")}: not a resolved difference";
                 sentences.Add($"{bits}, {metric}: DI2N {Format(Values(d).Average(), "F2")} vs PTQ4DM {Format(Values(p).Average(), "F2")} → {verdict} by " +
-                    $"{Format(Math.Abs(gap), "F2")} ({seeds}{Noise(gap, SamplingNoise(d, p))}){SeedCount(p)}{SeedCount(d)}.");
+                    $"{Format(Math.Abs(gap), "F2")} ({seeds}{Noise(gap, SamplingNoise(d, p))}){string.Concat(new[] { SeedCount(p), SeedCount(d) }.Distinct())}.");
             }
 
             var fpInput = Rows(ReproductionSection.BeyondTheSeed, "di2n-fp-input", "W8A8");
@@ -217,7 +217,7 @@ public static class ReproductionReport
     /// the sampling noise of that gap: the std over bootstrap replicates of mean(A) − mean(B), paired because replicate k
     /// resamples the same image indices in every set (NaN where a set lacks replicates or their counts differ).
     /// </summary>
-    public static (double Gap, double SamplingNoise) PairedGap(IReadOnlyList<MetricsRecord> a, IReadOnlyList<MetricsRecord> b)
+    public static (double Gap, double SamplingNoise) SeedAveragedGap(IReadOnlyList<MetricsRecord> a, IReadOnlyList<MetricsRecord> b)
     {
         if (a.Count == 0 || b.Count == 0 || a.Concat(b).Any(m => m.Fd is null))
             throw new ArgumentException("both sets need at least one record with an FD to the reference.");

@@ -53,14 +53,14 @@ public class ReproductionReportTests
     }
 
     [Fact]
-    public void A_paired_gap_averages_each_sets_seeds_replicate_by_replicate()
+    public void A_seed_averaged_gap_averages_each_sets_seeds_replicate_by_replicate()
     {
         // Replicate means of A: 11, 11.5, 14; of B: 9, 10, 10 → differences 2, 1.5, 4 → sample std √(3.5/2).
-        var (gap, noise) = ReproductionReport.PairedGap(new[] { Metrics(10, 10, 11, 13), Metrics(12, 12, 12, 15) }, new[] { Metrics(9, 9, 10, 10) });
+        var (gap, noise) = ReproductionReport.SeedAveragedGap(new[] { Metrics(10, 10, 11, 13), Metrics(12, 12, 12, 15) }, new[] { Metrics(9, 9, 10, 10) });
         Assert.Equal(2.0, gap, 12);
         Assert.Equal(Math.Sqrt(1.75), noise, 12);
 
-        var (unpairedGap, unpairedNoise) = ReproductionReport.PairedGap(new[] { Metrics(10) }, new[] { Metrics(9, 9, 10, 10) });
+        var (unpairedGap, unpairedNoise) = ReproductionReport.SeedAveragedGap(new[] { Metrics(10) }, new[] { Metrics(9, 9, 10, 10) });
         Assert.Equal(1.0, unpairedGap, 12);
         Assert.True(double.IsNaN(unpairedNoise));   // no replicates on one side: no noise estimate, not a zero
     }
