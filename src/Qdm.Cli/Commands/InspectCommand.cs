@@ -61,10 +61,13 @@ public static class InspectCommand
             QuantReport.DetachProbes(q);
             var rows = QuantReport.Build(q, probes);
 
-            var stepTable = new Table().AddColumns("step", "t", "output MSE vs FP", "relative MSE");
-            foreach (var s in perStep) stepTable.AddRow(s.Step.ToString(), s.Timestep.ToString(), $"{s.Mse:E3}", $"{s.Relative:E3}");
+            var stepTable = new Table().AddColumns("step", "t", "output MSE vs FP", "relative MSE", "mean offset per channel", "offset share of MSE");
+            foreach (var s in perStep)
+                stepTable.AddRow(s.Step.ToString(), s.Timestep.ToString(), $"{s.Mse:E3}", $"{s.Relative:E3}", Offsets(s.ChannelOffset!), $"{s.OffsetShare:P1}");
             AnsiConsole.Write(stepTable);
             AnsiConsole.MarkupLineInterpolated($"mean output MSE over steps {perStep.Average(s => s.Mse):E3} (relative {perStep.Average(s => s.Relative):E3}); teacher-forced on the FP trajectory's x_t, {result.GetValue(evalImages)} images");
+            var meanOffset = Enumerable.Range(0, perStep[0].ChannelOffset!.Count).Select(c => perStep.Average(s => s.ChannelOffset![c])).ToList();
+            AnsiConsole.MarkupLineInterpolated($"mean output offset per channel over steps {Offsets(meanOffset)} (a consistent offset in the predicted noise accumulates along the trajectory into a colour cast)");
 
             var worst = new Table().AddColumns("path", "tensor", "quantizer", "range", "mean step", "SQNR dB");
             foreach (var r in rows.Where(r => !double.IsNaN(r.SqnrDb)).OrderBy(r => r.SqnrDb).Take(result.GetValue(top)))
@@ -72,12 +75,16 @@ public static class InspectCommand
             AnsiConsole.Write(worst);
 
             File.WriteAllText(Path.Combine(outDir, "quantizers.csv"), QuantReport.ToCsv(rows));
-            File.WriteAllText(Path.Combine(outDir, "per_step_error.csv"), "step,t,mse,relative_mse\n" +
-                string.Concat(perStep.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Step},{s.Timestep},{s.Mse:G6},{s.Relative:G6}\n"))));
+            File.WriteAllText(Path.Combine(outDir, "per_step_error.csv"), "step,t,mse,relative_mse,offset_share," +
+                string.Join(",", meanOffset.Select((_, c) => $"offset_c{c}")) + "\n" +
+                string.Concat(perStep.Select(s => string.Create(CultureInfo.InvariantCulture,
+                    $"{s.Step},{s.Timestep},{s.Mse:G6},{s.Relative:G6},{s.OffsetShare:G6},{string.Join(",", s.ChannelOffset!.Select(v => v.ToString("G6", CultureInfo.InvariantCulture)))}\n"))));
             Plots.ActivationRanges(q, Path.Combine(outDir, "activation_ranges.png"));
             AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] {outDir}/quantizers.csv ({rows.Count} rows), per_step_error.csv, activation_ranges.png");
             return 0;
         }));
         return command;
     }
+
+    private static string Offsets(IEnumerable<double> values) => string.Join(" / ", values.Select(v => v.ToString("+0.0E+0;-0.0E+0", CultureInfo.InvariantCulture)));
 }

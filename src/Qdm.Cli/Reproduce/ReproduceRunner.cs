@@ -215,6 +215,12 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
                         cached = cached with { BootstrapFd = Bootstrap(row.Key, ReferenceStatistics.Load(featuresPath).Features!, reference!, indices) };
                         ResultFiles.Write(path, cached);
                     }
+                    if (cached.PixelShiftVsFp is null)   // records written before the column existed: cheap to add
+                    {
+                        using var rowImages = Npz.ReadArray(SamplesFile(row.Key), "arr_0");
+                        cached = cached with { PixelShiftVsFp = PairedPixels.MeanShiftPerChannel(rowImages, fpImages) };
+                        ResultFiles.Write(path, cached);
+                    }
                     all[row.Key].Add(cached);
                     continue;
                 }
@@ -235,7 +241,8 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
                     Precision = report?.Precision, Recall = report?.Recall,
                     InceptionScore = report?.InceptionScoreAdm ?? (set.Logits is null ? null : InceptionScore.Adm(set.Logits)),
                     FdVsFp = FrechetDistance.Compute(stats.Pooled, fpStats.Pooled),
-                    PixelDeltaVsFp = (images.to(ScalarType.Float32) - fpImages.to(ScalarType.Float32)).abs().mean().item<float>(),
+                    PixelDeltaVsFp = PairedPixels.MeanAbsDelta(images, fpImages),
+                    PixelShiftVsFp = PairedPixels.MeanShiftPerChannel(images, fpImages),
                     BootstrapFd = indices is null ? null : Bootstrap(row.Key, set.Pooled, reference!, indices),
                 };
                 ResultFiles.Write(path, record);

@@ -5,8 +5,16 @@ using static TorchSharp.torch;
 
 namespace Qdm.Reconstruction;
 
-/// <summary>Output error of a quantized network against the FP one at one sampling step.</summary>
-public sealed record StepError(int Step, int Timestep, double Mse, double Relative);
+/// <summary>
+/// Output error of a quantized network against the FP one at one sampling step. <paramref name="ChannelOffset"/> is the
+/// mean signed error per output channel: a consistent offset in ε̂ accumulates over the trajectory into a colour or
+/// brightness cast (bias correction, Nagel et al. 2019 §4.2; PTQD, He et al. 2023 §4.2), where zero-mean noise averages out.
+/// </summary>
+public sealed record StepError(int Step, int Timestep, double Mse, double Relative, IReadOnlyList<double>? ChannelOffset = null)
+{
+    /// <summary>Share of the MSE that the per-channel offsets explain (mean of their squares / MSE); NaN when not measured.</summary>
+    public double OffsetShare => ChannelOffset is { Count: > 0 } o && Mse > 0 ? o.Average(v => v * v) / Mse : double.NaN;
+}
 
 public static class StepErrors
 {
@@ -33,9 +41,11 @@ public static class StepErrors
             var t = full(step.X.shape[0], step.ModelTime, ScalarType.Float32);
             var q = candidate(step.X, t);
             var target = reference is null ? step.ModelOutput : reference(step.X, t);
-            double mse = (q - target).square().mean().item<float>();
-            double energy = target.square().mean().item<float>();
-            rows.Add(new StepError(step.Index, step.Timestep, mse, mse / energy));
+            var error = (q - target).to(ScalarType.Float64);
+            double mse = error.square().mean().item<double>();
+            double energy = target.to(ScalarType.Float64).square().mean().item<double>();
+            var offset = error.mean(new long[] { 0, 2, 3 }).data<double>().ToArray();
+            rows.Add(new StepError(step.Index, step.Timestep, mse, mse / energy, offset));
         }).Dispose();
         return rows;
     }

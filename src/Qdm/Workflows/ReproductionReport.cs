@@ -55,7 +55,7 @@ public static class ReproductionReport
                 if (pooled == "FID") header.Add("IS");
                 header.AddRange(new[] { pooled, spatial, pooled.Replace("FD", "KID"), "precision", "recall" });
             }
-            header.AddRange(new[] { $"FD vs FP samples ({networks.FirstOrDefault().PooledMetric ?? "—"})", "mean abs. pixel Δ vs FP", "rel. output MSE vs FP, simulated (mean over steps)",
+            header.AddRange(new[] { $"FD vs FP samples ({networks.FirstOrDefault().PooledMetric ?? "—"})", "mean abs. pixel Δ vs FP", "mean pixel shift vs FP (per channel)", "rel. output MSE vs FP, simulated (mean over steps)",
                 "rel. MSE vs FP: ORT / simulated (ORT vs simulated)", "quantize time", "file size", "samples" });
             text.AppendLine("| " + string.Join(" | ", header) + " |");
             text.AppendLine("|" + string.Concat(Enumerable.Repeat("---|", header.Count)));
@@ -90,7 +90,7 @@ public static class ReproductionReport
         if (applicable.Count == 0)
         {
             yield return line.Rows[0].NotApplicable!;
-            foreach (var _ in Enumerable.Range(0, networks.Sum(n => n.Pooled == "FID" ? 6 : 5) + 7)) yield return "";
+            foreach (var _ in Enumerable.Range(0, networks.Sum(n => n.Pooled == "FID" ? 6 : 5) + 8)) yield return "";
             yield break;
         }
         var found = applicable.Select(r => results.GetValueOrDefault(r.Key)).ToList();
@@ -109,6 +109,7 @@ public static class ReproductionReport
         var firstMetrics = found.Select(f => f?.Metrics.FirstOrDefault(m => m.Network == first)).ToList();
         yield return Cell(firstMetrics.Select(m => m?.FdVsFp), "F2");
         yield return Cell(firstMetrics.Select(m => m?.PixelDeltaVsFp), "F2");
+        yield return ChannelCell(firstMetrics.Select(m => m?.PixelShiftVsFp).Where(v => v is not null).Select(v => v!).ToList());
         yield return Cell(found.Select(f => f?.Quantization is { } q ? q.After.Average(s => s.Relative) : (double?)null), "E2");
         var agreements = found.Select(f => f?.Agreement).Where(a => a is not null).ToList();
         yield return agreements.Count == 0 ? "—"
@@ -132,6 +133,10 @@ public static class ReproductionReport
         double mean = v.Average(), std = Metrics.SampleStatistics.Std(v);
         return $"{Format(mean, format)} ± {Format(std, format)}{unit}";
     }
+
+    /// <summary>Per-channel values averaged over seeds, "a / b / c"; "—" where nothing was measured.</summary>
+    private static string ChannelCell(IReadOnlyList<IReadOnlyList<double>> perSeed) => perSeed.Count == 0 ? "—"
+        : string.Join(" / ", Enumerable.Range(0, perSeed[0].Count).Select(c => Format(perSeed.Average(v => v[c]), "+0.0;-0.0;0.0")));
 
     private static string Format(double value, string format) => value.ToString(format, Invariant);
 

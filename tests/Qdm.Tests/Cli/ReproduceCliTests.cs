@@ -19,7 +19,7 @@ public class ReproduceCliTests : TempFolder
 
         var table = File.ReadAllLines(Path.Combine(outDir, "report.md")).Where(l => l.StartsWith("| ")).ToList();
         var header = Cells(table[0]);
-        foreach (var column in new[] { "FD-R18", "sFD-R18", "KID-R18", "precision", "recall", "FD vs FP samples (FD-R18)", "mean abs. pixel Δ vs FP", "quantize time", "file size", "samples" })
+        foreach (var column in new[] { "FD-R18", "sFD-R18", "KID-R18", "precision", "recall", "FD vs FP samples (FD-R18)", "mean abs. pixel Δ vs FP", "mean pixel shift vs FP (per channel)", "quantize time", "file size", "samples" })
             Assert.Contains(column, header);
         var rows = table.Where(l => !l.StartsWith("| method")).Select(Cells).ToList();
         var labels = rows.Select(r => $"{r[0]} {r[1]}").ToList();
@@ -39,6 +39,14 @@ public class ReproduceCliTests : TempFolder
         Assert.Contains(reading, l => l.StartsWith("- Ablation, FD-R18: PTQ4DM"));
         Assert.Equal(0, Number(fpRow[header.IndexOf("FD vs FP samples (FD-R18)")]), 6);
         Assert.Equal("6", fpRow[header.IndexOf("samples")]);
+        Assert.Equal("0.0 / 0.0 / 0.0", fpRow[header.IndexOf("mean pixel shift vs FP (per channel)")]);
+        // A cast is part of the change: the mean over channels of |mean signed Δ| cannot exceed the mean |Δ|.
+        foreach (var row in rows.Where(r => r[0] != "FP32" && !r[0].StartsWith("+ split")))
+        {
+            var shifts = row[header.IndexOf("mean pixel shift vs FP (per channel)")].Split(" / ").Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(3, shifts.Count);
+            Assert.True(shifts.Average(Math.Abs) <= Number(row[header.IndexOf("mean abs. pixel Δ vs FP")]) + 0.06, $"{row[0]} {row[1]}: shifts {string.Join(", ", shifts)}");
+        }
 
         // The FP row is what `qdm eval` says about the same samples and reference statistics.
         var eval = QdmProcess.Run("eval", "--features", "r18", "--samples", Path.Combine(outDir, "samples", "fp", "samples.npz"),
