@@ -25,12 +25,13 @@ public static class InspectCommand
         var evalImages = new Option<int>("--eval-images") { Description = "Trajectories (other seeds) on which the output error is measured.", DefaultValueFactory = _ => 4 };
         var steps = new Option<int>("--steps") { Description = "DDIM steps of those trajectories.", DefaultValueFactory = _ => 20 };
         var seed = new Option<long>("--seed") { Description = "Seed of the calibration trajectories (evaluation uses seed + 1).", DefaultValueFactory = _ => 0 };
+        var biasCorrection = new Option<bool>("--bias-correction") { Description = "Correct each quantized layer's bias for the mean output shift its rounded weights cause (Nagel et al. 2019), measured on the calibration trajectories." };
         var top = new Option<int>("--top") { Description = "Quantizers listed in the console (worst SQNR first); all go to the CSV.", DefaultValueFactory = _ => 15 };
         var output = new Option<string>("--out") { Description = "Folder for quantizers.csv, per_step_error.csv, activation_ranges.png.", Required = true };
         var command = new Command("inspect", "Quantize with a placement and min-max ranges; report quantizers, per-step error and activation ranges.");
         model.AddTo(command);
         placement.AddTo(command);
-        foreach (var o in new Option[] { calibImages, evalImages, steps, seed, top, output }) command.Options.Add(o);
+        foreach (var o in new Option[] { calibImages, evalImages, steps, seed, biasCorrection, top, output }) command.Options.Add(o);
 
         command.SetAction(result => CliErrors.Run(() =>
         {
@@ -55,6 +56,9 @@ public static class InspectCommand
                     q.Network.call(x, modelTime).Dispose();
                 }
             AnsiConsole.MarkupLineInterpolated($"[bold]calibrated[/] activation ranges by min-max on {calibration.Count} inputs ({result.GetValue(calibImages)} trajectories × {sampler.Steps} steps)");
+
+            if (result.GetValue(biasCorrection))
+                AnsiConsole.MarkupLineInterpolated($"[bold]bias correction[/] {BiasCorrection.Apply(q, calibration)} layers corrected on the same trajectories");
 
             var probes = QuantReport.AttachProbes(q);
             var perStep = StepErrors.Measure(fp, q.Network, sampler, result.GetValue(evalImages), result.GetValue(seed) + 1);

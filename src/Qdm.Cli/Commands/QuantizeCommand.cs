@@ -36,6 +36,7 @@ public static class QuantizeCommand
         var roundWeight = new Option<double?>("--round-weight") { Description = "Rounding regulariser weight (0.01)." };
         var reconLr = new Option<double?>("--recon-lr") { Description = "Adam learning rate of the AdaRound variables (1e-3)." };
         var seed = new Option<long>("--seed") { Description = "Seed of calibration data and reconstruction.", DefaultValueFactory = _ => 0 };
+        var biasCorrection = new Option<bool>("--bias-correction") { Description = "After reconstruction, correct each layer's bias for the mean output shift of its rounded weights (Nagel et al. 2019), on the calibration data." };
         var evalImages = new Option<int>("--eval-images") { Description = "Trajectories for the per-step error report.", DefaultValueFactory = _ => 4 };
         var work = new Option<string?>("--work") { Description = "Folder for calibration data and reconstruction state (resumable). Default: OUT.work/." };
         var output = new Option<string>("--out") { Description = "Quantized model file (.qdm: integer weights, steps, architecture; reloads without the FP checkpoint).", Required = true };
@@ -43,7 +44,7 @@ public static class QuantizeCommand
         var command = new Command("quantize", "Quantize a model: calibrate, reconstruct, save.");
         model.AddTo(command);
         placement.AddTo(command);
-        foreach (var o in new Option[] { method, calib, calibTimesteps, calibSamples, calibSteps, calibPositions, calibData, recon, iters, reconBatch, qdrop, lsq, roundWeight, reconLr, seed, evalImages, work, output })
+        foreach (var o in new Option[] { method, calib, calibTimesteps, calibSamples, calibSteps, calibPositions, calibData, recon, iters, reconBatch, qdrop, lsq, roundWeight, reconLr, seed, biasCorrection, evalImages, work, output })
             command.Options.Add(o);
 
         command.SetAction(result => CliErrors.Run(() =>
@@ -100,7 +101,7 @@ public static class QuantizeCommand
             AnsiConsole.MarkupLineInterpolated($"[bold]calibration[/]    {calibration.Describe()}");
             AnsiConsole.MarkupLineInterpolated($"[bold]reconstruction[/] {reconstruction.Describe()}");
 
-            var job = new Workflows.QuantizationJob(placementConfig, calibration, reconstruction) { EvalImages = result.GetValue(evalImages) };
+            var job = new Workflows.QuantizationJob(placementConfig, calibration, reconstruction) { EvalImages = result.GetValue(evalImages), BiasCorrection = result.GetValue(biasCorrection) };
             var outcome = RunWithProgress(fp, toQuantize, job, workDir,
                 calibration.DataPath is null ? null : n => Metrics.ImageSources.Open(calibration.DataPath, n).Batches(calibration.Batch));
             var (q, units, before, after) = (outcome.Model, outcome.Units.ToList(), outcome.Before, outcome.After);

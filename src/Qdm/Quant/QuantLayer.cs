@@ -105,6 +105,51 @@ public sealed class QuantLayer : nn.Module<Tensor, Tensor>
     /// <summary>The FP module this layer wraps (its weight tensor is shared, not copied).</summary>
     public nn.Module<Tensor, Tensor> Original => original;
 
+    private double[]? weightErrorSum;   // per output channel, over every element measured
+    private long weightErrorCount;
+
+    /// <summary>
+    /// While set, each forward also accumulates the output of the weight error alone, F(x_q, W_q − W), per output channel
+    /// (x_q the tensor the layer consumes), for <see cref="CorrectBias"/>.
+    /// </summary>
+    public bool MeasuringWeightBias { get; set; }
+
+    /// <summary>
+    /// Empirical bias correction (Nagel et al. 2019, §4.2): rounded weights shift every output channel's mean by
+    /// E[(W_q − W)·x], a consistent offset that zero-mean rounding noise does not have; subtracts the mean measured while
+    /// <see cref="MeasuringWeightBias"/> was set. Returns false (and changes nothing) without a bias or measurements.
+    /// </summary>
+    public bool CorrectBias()
+    {
+        bool corrected = bias is not null && weightErrorSum is not null && weightErrorCount > 0;
+        if (corrected)
+            using (no_grad())
+            using (var shift = tensor(weightErrorSum!.Select(v => v / weightErrorCount).ToArray()).to(bias!.dtype))
+                bias!.sub_(shift);
+        (weightErrorSum, weightErrorCount) = (null, 0);
+        return corrected;
+    }
+
+    private void AccumulateWeightBias(Tensor input, Tensor w)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var error = Apply(input, w - weight, null);
+        long channelAxis = original is Linear ? error.dim() - 1 : 1;
+        var perChannel = error.movedim(new[] { channelAxis }, new[] { -1L }).reshape(-1, error.shape[channelAxis]).to(ScalarType.Float64);
+        var sum = perChannel.sum(new long[] { 0 }).data<double>().ToArray();   // not sum(0): a literal 0 binds to sum(ScalarType)
+        weightErrorSum ??= new double[sum.Length];
+        for (int c = 0; c < sum.Length; c++) weightErrorSum[c] += sum[c];
+        weightErrorCount += perChannel.shape[0];
+    }
+
+    private Tensor Apply(Tensor input, Tensor w, Tensor? b) => original switch
+    {
+        Conv2d c => F.conv2d(input, w, b, c.stride, c.padding, c.dilation!, c.groups),
+        Conv1d c => F.conv1d(input, w, b, c.stride[0], c.padding![0], c.dilation![0], c.groups),
+        _ => F.linear(input, w, b),
+    };
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
@@ -121,13 +166,8 @@ public sealed class QuantLayer : nn.Module<Tensor, Tensor>
             input = InputQuantizers.Length > 0 ? InputQuantizers[0].call(x) : x;
             w = WeightQuantizers[0].call(weight);
         }
-        var b = IntegerBias ? GridBias() : bias;
-        var y = original switch
-        {
-            Conv2d c => F.conv2d(input, w, b, c.stride, c.padding, c.dilation!, c.groups),
-            Conv1d c => F.conv1d(input, w, b, c.stride[0], c.padding![0], c.dilation![0], c.groups),
-            _ => F.linear(input, w, b),
-        };
+        if (MeasuringWeightBias) AccumulateWeightBias(input, w);
+        var y = Apply(input, w, IntegerBias ? GridBias() : bias);
         if (OutputQuantizer is not null) y = OutputQuantizer.call(y);
         return y.MoveToOuterDisposeScope();
     }

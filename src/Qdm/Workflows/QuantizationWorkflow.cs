@@ -13,13 +13,16 @@ public sealed record QuantizationJob(PlacementConfig Placement, CalibrationConfi
 {
     /// <summary>FP trajectories on which the per-step output error is measured before and after reconstruction.</summary>
     public int EvalImages { get; init; } = 4;
+    /// <summary>After reconstruction, correct each layer's bias for its rounded weights' mean output shift (Reconstruction.BiasCorrection).</summary>
+    public bool BiasCorrection { get; init; }
     public long Seed => Calibration.Seed;
 
     public static QuantizationJob From(MethodSettings method, long seed) =>
         new(method.Placement, method.Calibration with { Seed = seed }, method.Reconstruction with { Seed = seed });
 
     /// <summary>One line per part; also the fingerprint that decides whether a finished run can be reused.</summary>
-    public string Describe() => $"placement {Placement.Describe()}; calibration {Calibration.Describe()}; reconstruction {Reconstruction.Describe()}";
+    public string Describe() => $"placement {Placement.Describe()}; calibration {Calibration.Describe()}; reconstruction {Reconstruction.Describe()}" +
+        (BiasCorrection ? "; bias correction" : "");   // unchanged without it, so earlier runs stay reusable
 }
 
 /// <summary>What a quantization run produced, with the measurements the reports print.</summary>
@@ -76,7 +79,8 @@ public static class QuantizationWorkflow
         var units = job.Reconstruction.Iterations > 0
             ? Reconstructor.Run(q, fp.Network, data, job.Reconstruction, workDir, progress?.Units, progress?.Iterations)
             : Array.Empty<UnitResult>();
-        var after = units.Count > 0 ? StepErrors.Measure(fp, q.Network, sampler, job.EvalImages, evalSeed) : before;
+        if (job.BiasCorrection) Reconstruction.BiasCorrection.Apply(q, data);
+        var after = units.Count > 0 || job.BiasCorrection ? StepErrors.Measure(fp, q.Network, sampler, job.EvalImages, evalSeed) : before;
         return new QuantizationOutcome(q, units, before, after, clock.Elapsed.TotalSeconds);
     }
 

@@ -26,6 +26,10 @@ public class ReproductionPlanTests
         Assert.Equal(CalibrationScheme.Normal, ptq4dm.Calibration.Scheme);
         Assert.Equal(PlacementKind.Full, di2n.Placement.Kind);
         Assert.Equal(CalibrationScheme.Di2n, di2n.Calibration.Scheme);
+        // The seed's methods have no bias correction, and its absence leaves the fingerprint of finished runs unchanged.
+        Assert.False(ptq4dm.BiasCorrection || di2n.BiasCorrection);
+        Assert.DoesNotContain("bias", di2n.Describe());
+        Assert.Equal(di2n.Describe() + "; bias correction", (di2n with { BiasCorrection = true }).Describe());
     }
 
     [Fact]
