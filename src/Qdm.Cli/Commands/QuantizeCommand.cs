@@ -115,6 +115,7 @@ public static class QuantizeCommand
                 ["method"] = result.GetValue(method).ToString(),
                 ["calibration"] = calibration.Describe(),
                 ["reconstruction"] = reconstruction.Describe(),
+                ["bias_correction"] = job.BiasCorrection ? "true" : "false",
                 ["seconds"] = seconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture),
             });
             File.WriteAllText(Path.Combine(workDir, "quantizers.csv"), QuantReport.ToCsv(QuantReport.Build(q)));

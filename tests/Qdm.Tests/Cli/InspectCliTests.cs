@@ -27,5 +27,13 @@ public class InspectCliTests : TempFolder
         Assert.Equal(1 + steps, File.ReadAllLines(Path.Combine(outDir, "per_step_error.csv")).Length);
         Assert.True(new FileInfo(Path.Combine(outDir, "activation_ranges.png")).Length > 1000);
         Assert.Contains("mean output MSE", r.Stdout);
+        Assert.StartsWith("step,t,mse,relative_mse,offset_share,offset_c0,offset_c1,offset_c2", File.ReadAllLines(Path.Combine(outDir, "per_step_error.csv"))[0]);
+
+        var corrected = QdmProcess.Run("inspect", "--model", path, "--image-size", "16", "--calib-images", "2", "--eval-images", "1",
+            "--steps", "3", "--w-bits", "4", "--bias-correction", "--out", Path.Combine(dir, "inspect-bc"));
+        Assert.True(corrected.ExitCode == 0, corrected.Stderr + corrected.Stdout);
+        // Every quantized conv/linear of the tiny DDPM has a bias, so every one is corrected.
+        int layers = q.Network.modules().OfType<Qdm.Quant.QuantLayer>().Count();
+        Assert.Contains($"bias correction {layers} layers corrected", corrected.Stdout.Replace("\n", " "));
     }
 }
