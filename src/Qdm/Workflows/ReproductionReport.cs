@@ -165,6 +165,15 @@ public static class ReproductionReport
             string Noise(double gap, double noise) => double.IsNaN(noise) ? ""
                 : $"; sampling noise of this gap ±{Format(noise, "F2")} (paired bootstrap over the sampled seeds): " +
                   (Math.Abs(gap) > 2 * noise ? "larger than twice it" : "within twice it, not resolved");
+            // Does the calibration seed matter beyond sampling noise? Its extreme seeds were sampled from the same x_T.
+            string SeedSpread(List<ReproductionRow> seeds)
+            {
+                var byValue = seeds.OrderBy(r => Value(r)!.Value).ToList();
+                var (low, high) = (byValue[0], byValue[^1]);
+                return $"{metric} {string.Join(", ", seeds.Select(r => $"{Format(Value(r)!.Value, "F2")} (seed {r.CalibrationSeed})"))}, " +
+                       $"std {Format(Metrics.SampleStatistics.Std(Values(seeds)), "F2")}; the largest seed-to-seed difference (seed {high.CalibrationSeed} − seed {low.CalibrationSeed}) " +
+                       $"is {Step(new() { low }, new() { high })}";
+            }
             string Step(List<ReproductionRow> from, List<ReproductionRow> to)
             {
                 double gap = Values(to).Average() - Values(from).Average();
@@ -181,6 +190,8 @@ public static class ReproductionReport
                     .Select(m => $"{m.Item1} is {Step(fp, m.Item2)}{SeedCount(m.Item2)}").ToList();
                 if (toFp.Count > 0)
                     sentences.Add($"{bits}, gap to FP ({Format(Values(fp)[0], "F2")}): {string.Join("; ", toFp)}.");
+                foreach (var (name, sampled) in new[] { ("PTQ4DM", p), ("DI2N", d) }.Where(m => Measured(m.Item2).Count > 1))
+                    sentences.Add($"{bits}, {name} over calibration seeds: {SeedSpread(Measured(sampled))}.");
                 if (Values(p).Length == 0 || Values(d).Length == 0) continue;
                 double gap = Values(d).Average() - Values(p).Average();
                 double spread = new[] { Metrics.SampleStatistics.Std(Values(p)), Metrics.SampleStatistics.Std(Values(d)) }.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();

@@ -53,6 +53,28 @@ public class ReproductionReportTests
     }
 
     [Fact]
+    public void Two_sampled_calibration_seeds_are_read_against_the_sampling_noise_of_their_difference()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        var results = new Dictionary<string, RowResults>
+        {
+            ["fp"] = Row(Metrics(9, 9, 9, 9, 9)),
+            ["ptq4dm-w8a8-s0"] = Row(Metrics(10, 10, 12, 11, 13)),
+            ["ptq4dm-w8a8-s1"] = Row(Metrics(13, 12, 13, 14, 15)),
+            ["di2n-w8a8-s0"] = Row(Metrics(12, 11, 12, 13, 13)),
+        };
+        var reading = ReproductionReport.Reading(rows, results, R18);
+
+        // Seeds 10 and 13: std 3/√2; replicate differences 2, 1, 3, 2 → sample std √(2/3) = 0.816.
+        var spread = Assert.Single(reading, s => s.StartsWith("W8A8, PTQ4DM over calibration seeds"));
+        Assert.Equal("W8A8, PTQ4DM over calibration seeds: FD-R18 10.00 (seed 0), 13.00 (seed 1), std 2.12; the largest seed-to-seed " +
+                     "difference (seed 1 − seed 0) is +3.00; sampling noise of this gap ±0.82 (paired bootstrap over the sampled seeds): larger than twice it.", spread);
+        Assert.DoesNotContain(reading, s => s.StartsWith("W8A8, DI2N over calibration seeds"));   // one seed: no spread to read
+        // The method comparison now averages PTQ4DM's two seeds and weighs the gap against their spread.
+        Assert.Contains(reading, s => s.Contains("DI2N 12.00 vs PTQ4DM 11.50 → DI2N is worse than PTQ4DM by 0.50 (within twice the calibration seed-to-seed spread 2.12"));
+    }
+
+    [Fact]
     public void A_seed_averaged_gap_averages_each_sets_seeds_replicate_by_replicate()
     {
         // Replicate means of A: 11, 11.5, 14; of B: 9, 10, 10 → differences 2, 1.5, 4 → sample std √(3.5/2).
