@@ -194,13 +194,20 @@ public static class ReproductionReport
                     sentences.Add($"{bits}, {name} over calibration seeds: {SeedSpread(Measured(sampled))}.");
                 if (Values(p).Length == 0 || Values(d).Length == 0) continue;
                 double gap = Values(d).Average() - Values(p).Average();
-                double spread = new[] { Metrics.SampleStatistics.Std(Values(p)), Metrics.SampleStatistics.Std(Values(d)) }.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
+                var spreads = new[] { ("PTQ4DM", Metrics.SampleStatistics.Std(Values(p))), ("DI2N", Metrics.SampleStatistics.Std(Values(d))) };
+                var measuredSpreads = spreads.Where(m => double.IsFinite(m.Item2)).ToList();
+                double spread = measuredSpreads.Select(m => m.Item2).DefaultIfEmpty(double.NaN).Max();
+                // Name whose spread it is: with one method's seeds sampled so far, the other's spread is still unknown.
+                string spreadName = measuredSpreads.Count == 2 ? $"the calibration seed-to-seed spread {Format(spread, "F2")} (the larger of the two methods')"
+                    : measuredSpreads.Count == 1 ? $"{measuredSpreads[0].Item1}'s calibration seed-to-seed spread {Format(spread, "F2")} (the other method has one seed so far)" : "";
                 var verdict = gap <= 0 ? "DI2N is at least as good as PTQ4DM" : "DI2N is worse than PTQ4DM";
                 var seeds = double.IsNaN(spread) ? "one calibration seed: no seed-to-seed spread measured"
-                    : Math.Abs(gap) > 2 * spread ? $"larger than twice the calibration seed-to-seed spread {Format(spread, "F2")}"
-                    : $"within twice the calibration seed-to-seed spread {Format(spread, "F2")}: not a resolved difference";
+                    : Math.Abs(gap) > 2 * spread ? $"larger than twice {spreadName}"
+                    : $"within twice {spreadName}: not a resolved difference";
+                var counts = Measured(p).Count == Measured(d).Count ? SeedCount(p)
+                    : $" (calibration seeds sampled so far: PTQ4DM {Measured(p).Count} of {p.Count}, DI2N {Measured(d).Count} of {d.Count})";
                 sentences.Add($"{bits}, {metric}: DI2N {Format(Values(d).Average(), "F2")} vs PTQ4DM {Format(Values(p).Average(), "F2")} → {verdict} by " +
-                    $"{Format(Math.Abs(gap), "F2")} ({seeds}{Noise(gap, SamplingNoise(d, p))}){string.Concat(new[] { SeedCount(p), SeedCount(d) }.Distinct())}.");
+                    $"{Format(Math.Abs(gap), "F2")} ({seeds}{Noise(gap, SamplingNoise(d, p))}){counts}.");
             }
 
             var fpInput = Rows(ReproductionSection.BeyondTheSeed, "di2n-fp-input", "W8A8");
