@@ -117,7 +117,8 @@ public static class ReproductionReport
         yield return Cell(found.Select(f => f?.Quantization?.Seconds), "F0", " s");
         yield return Cell(found.Select(f => f?.Quantization is { } q ? q.FileBytes / 1e6 : (double?)null), "F2", " MB");
         int sampled = firstMetrics.Count(m => m is not null);
-        yield return Cell(firstMetrics.Select(m => m is null ? (double?)null : m.Samples), "F0") +
+        var counts = firstMetrics.Where(m => m is not null).Select(m => (double?)m!.Samples).Distinct().ToList();
+        yield return (counts.Count == 1 ? Cell(counts, "F0") + (sampled > 1 ? " each" : "") : Cell(firstMetrics.Select(m => m is null ? (double?)null : m.Samples), "F0")) +
             (sampled > 0 && sampled < applicable.Count ? $" ({sampled} of {applicable.Count} seeds so far)" : "");
     }
 

@@ -75,6 +75,13 @@ public class ReproductionReportTests
         Assert.StartsWith("W8A8, FD-R18: DI2N 12.00 vs PTQ4DM 11.50 → DI2N is worse than PTQ4DM by 0.50 (within twice PTQ4DM's calibration " +
                           "seed-to-seed spread 2.12 (the other method has one seed so far): not a resolved difference", w8);
         Assert.EndsWith("(calibration seeds sampled so far: PTQ4DM 2 of 3, DI2N 1 of 3).", w8);
+
+        var cells = ReproductionReport.Markdown(rows, results, new ReportContext
+        {
+            Model = "m", Scale = Scale, Engine = "e", Machine = "c", References = new Dictionary<string, string?>(), WallSeconds = 1, Figures = Array.Empty<(string, string)>(),
+        }).Split('\n').First(l => l.StartsWith("| PTQ4DM | W8A8 |"));
+        Assert.Contains("| 11.50 ± 2.12 |", cells);                     // FD: mean ± std over the two seeds
+        Assert.EndsWith("| 5000 each (2 of 3 seeds so far) |", cells);  // a count, not "5000 ± 0"
     }
 
     [Fact]
