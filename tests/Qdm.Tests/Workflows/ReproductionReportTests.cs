@@ -15,6 +15,13 @@ public class ReproductionReportTests
 
     private static RowResults Row(MetricsRecord metrics) => new(null, null, null, new[] { metrics });
 
+    /// <summary>The seed table's PTQ4DM W8A8 line of the report (the seed table comes first).</summary>
+    private static string SeedTablePtq4dmW8Row(IReadOnlyList<ReproductionRow> rows, IReadOnlyDictionary<string, RowResults> results) =>
+        ReproductionReport.Markdown(rows, results, new ReportContext
+        {
+            Model = "m", Scale = Scale, Engine = "e", Machine = "c", References = new Dictionary<string, string?>(), WallSeconds = 1, Figures = Array.Empty<(string, string)>(),
+        }).Split('\n').First(l => l.StartsWith("| PTQ4DM | W8A8 |"));
+
     [Fact]
     public void A_partial_run_states_its_seed_counts_and_the_paired_sampling_noise_of_each_gap()
     {
@@ -45,10 +52,7 @@ public class ReproductionReportTests
         var alone = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8"));
         Assert.StartsWith("W8A8, gap to FP (9.00): PTQ4DM is +1.00", alone);
 
-        var cells = ReproductionReport.Markdown(rows, results, new ReportContext
-        {
-            Model = "m", Scale = Scale, Engine = "e", Machine = "c", References = new Dictionary<string, string?>(), WallSeconds = 1, Figures = Array.Empty<(string, string)>(),
-        }).Split('\n').First(l => l.StartsWith("| PTQ4DM | W8A8 |"));   // the seed table comes first
+        var cells = SeedTablePtq4dmW8Row(rows, results);
         Assert.Contains("5000 (1 of 3 seeds so far)", cells);
     }
 
@@ -76,10 +80,7 @@ public class ReproductionReportTests
                           "seed-to-seed spread 2.12 (the other method has one seed so far): not a resolved difference", w8);
         Assert.EndsWith("(calibration seeds sampled so far: PTQ4DM 2 of 3, DI2N 1 of 3).", w8);
 
-        var cells = ReproductionReport.Markdown(rows, results, new ReportContext
-        {
-            Model = "m", Scale = Scale, Engine = "e", Machine = "c", References = new Dictionary<string, string?>(), WallSeconds = 1, Figures = Array.Empty<(string, string)>(),
-        }).Split('\n').First(l => l.StartsWith("| PTQ4DM | W8A8 |"));
+        var cells = SeedTablePtq4dmW8Row(rows, results);
         Assert.Contains("| 11.50 ± 2.12 |", cells);                     // FD: mean ± std over the two seeds
         Assert.EndsWith("| 5000 each (2 of 3 seeds so far) |", cells);  // a count, not "5000 ± 0"
     }
