@@ -35,5 +35,7 @@ public sealed record SamplingWorkers(int Workers, int ThreadsPerWorker)
         return new SamplingWorkers(w, Math.Max(1, Workers * ThreadsPerWorker / w));
     }
 
-    public string Describe() => Workers == 1 ? $"{ThreadsPerWorker} threads" : $"{Workers} workers × {ThreadsPerWorker} thread{(ThreadsPerWorker == 1 ? "" : "s")}";
+    public string Describe() => Workers == 1 ? Threads(ThreadsPerWorker) : $"{Workers} workers × {Threads(ThreadsPerWorker)}";
+
+    public static string Threads(int n) => n == 1 ? "1 thread" : $"{n} threads";
 }

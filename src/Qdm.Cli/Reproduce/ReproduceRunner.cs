@@ -60,7 +60,10 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             Engine = settings.Backend == "ort"
                 ? "ONNX Runtime for every row (FP32 graph; quantized rows as QDQ graphs of the reloaded .qdm files, weights on their 8- or 4-bit grid, Q/DQ run as float ops with the weights folded, since none of these placements quantizes layer outputs and so nothing fuses into int8 kernels); the ORT-vs-simulated column checks it"
                 : "TorchSharp (FP32 eager; quantized rows as simulated quantization of the reloaded .qdm files)",
-            Machine = $"{Environment.ProcessorCount} CPU threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {settings.Threads} threads used (sampling: {settings.Sampling.Describe()})",
+            // A --report-only run computes nothing: its own threads say nothing about how the rows were made.
+            Machine = $"{Environment.ProcessorCount} CPU threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, " +
+                      (settings.ReportOnly ? "report written by --report-only from rows computed by earlier runs of the command"
+                                           : $"{SamplingWorkers.Threads(settings.Threads)} used (sampling: {settings.Sampling.Describe()})"),
             References = references,
             WallSeconds = clock.Elapsed.TotalSeconds,
             Figures = figures,
