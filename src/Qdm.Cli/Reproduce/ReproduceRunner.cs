@@ -218,10 +218,14 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
                         cached = cached with { BootstrapFd = Bootstrap(row.Key, ReferenceStatistics.Load(featuresPath).Features!, reference!, indices) };
                         ResultFiles.Write(path, cached);
                     }
-                    if (cached.PixelShiftVsFp is null)   // records written before the column existed: cheap to add
+                    if (cached.PixelShiftVsFp is null || cached.PixelDeltaVsFpStd is null)   // records written before these existed: cheap to add
                     {
                         using var rowImages = Npz.ReadArray(SamplesFile(row.Key), "arr_0");
-                        cached = cached with { PixelShiftVsFp = PairedPixels.MeanShiftPerChannel(rowImages, fpImages) };
+                        cached = cached with
+                        {
+                            PixelShiftVsFp = PairedPixels.MeanShiftPerChannel(rowImages, fpImages),
+                            PixelDeltaVsFpStd = PairedPixels.PerImageAbsDeltaStd(rowImages, fpImages),
+                        };
                         ResultFiles.Write(path, cached);
                     }
                     all[row.Key].Add(cached);
@@ -245,6 +249,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
                     InceptionScore = report?.InceptionScoreAdm ?? (set.Logits is null ? null : InceptionScore.Adm(set.Logits)),
                     FdVsFp = FrechetDistance.Compute(stats.Pooled, fpStats.Pooled),
                     PixelDeltaVsFp = PairedPixels.MeanAbsDelta(images, fpImages),
+                    PixelDeltaVsFpStd = PairedPixels.PerImageAbsDeltaStd(images, fpImages),
                     PixelShiftVsFp = PairedPixels.MeanShiftPerChannel(images, fpImages),
                     BootstrapFd = indices is null ? null : Bootstrap(row.Key, set.Pooled, reference!, indices),
                 };

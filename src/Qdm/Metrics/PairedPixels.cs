@@ -16,6 +16,17 @@ public static class PairedPixels
         return Difference(a, b).abs().mean().item<double>();
     }
 
+    /// <summary>
+    /// The spread of that figure over images: the std over images of each image's mean |a − b|. Divided by √N it bounds the
+    /// standard error of the mean |Δ| (the images are independent draws: each starts from its own x_T).
+    /// </summary>
+    public static double PerImageAbsDeltaStd(Tensor a, Tensor b)
+    {
+        using var scope = NewDisposeScope();
+        var d = Difference(a, b);
+        return d.abs().reshape(d.shape[0], -1).mean(new long[] { 1 }).std().item<double>();
+    }
+
     /// <summary>Mean signed a − b per channel (last axis), in uint8 levels: the systematic part of the difference.</summary>
     public static double[] MeanShiftPerChannel(Tensor a, Tensor b)
     {

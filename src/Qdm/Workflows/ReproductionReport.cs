@@ -209,6 +209,8 @@ public static class ReproductionReport
                     : $" (calibration seeds sampled so far: PTQ4DM {Measured(p).Count} of {p.Count}, DI2N {Measured(d).Count} of {d.Count})";
                 sentences.Add($"{bits}, {metric}: DI2N {Format(Values(d).Average(), "F2")} vs PTQ4DM {Format(Values(p).Average(), "F2")} → {verdict} by " +
                     $"{Format(Math.Abs(gap), "F2")} ({seeds}{Noise(gap, SamplingNoise(d, p))}){counts}.");
+                if (CloserToFp(bits, Measured(p).Select(r => Record(r)!).ToList(), Measured(d).Select(r => Record(r)!).ToList(), pooled) is { } closer)
+                    sentences.Add(closer);
             }
 
             var fpInput = Rows(ReproductionSection.BeyondTheSeed, "di2n-fp-input", "W8A8");
@@ -234,6 +236,29 @@ public static class ReproductionReport
         if (sentences.Count == 0) sentences.Add("No metrics were computed yet.");
         sentences.Add("Sample counts below ~5,000 bias Fréchet distances upward (fewer samples, larger value); compare rows of one report, not with published numbers.");
         return sentences;
+    }
+
+    /// <summary>
+    /// Which method's images stay closer to their FP twins (same x_T): a different question from the distance to the data.
+    /// Mean |pixel Δ| is averaged over the sampled calibration seeds; its standard error is bounded by the mean over seeds of
+    /// std/√N (a bound whatever the correlation between seeds), and the bounds of the two methods add for their difference.
+    /// </summary>
+    private static string? CloserToFp(string bits, IReadOnlyList<MetricsRecord> ptq4dm, IReadOnlyList<MetricsRecord> di2n, string pooled)
+    {
+        static bool Complete(IReadOnlyList<MetricsRecord> set) =>
+            set.Count > 0 && set.All(m => m.PixelDeltaVsFp is not null && m.PixelDeltaVsFpStd is not null && m.Samples > 0);
+        if (!Complete(ptq4dm) || !Complete(di2n)) return null;
+        double Delta(IReadOnlyList<MetricsRecord> set) => set.Average(m => m.PixelDeltaVsFp!.Value);
+        double Bound(IReadOnlyList<MetricsRecord> set) => set.Average(m => m.PixelDeltaVsFpStd!.Value / Math.Sqrt(m.Samples));
+        string FdVsFp(IReadOnlyList<MetricsRecord> set) => set.All(m => m.FdVsFp is not null) ? Format(set.Average(m => m.FdVsFp!.Value), "F2") : "—";
+        double gap = Delta(di2n) - Delta(ptq4dm), bound = Bound(di2n) + Bound(ptq4dm);
+        var verdict = Math.Abs(gap) > 2 * bound
+            ? $"{(gap > 0 ? "PTQ4DM" : "DI2N")}'s images stay closer to their FP twins by {Format(Math.Abs(gap), "F2")} levels (more than twice the bound)"
+            : $"neither method's images stay measurably closer to their FP twins (difference {Format(gap, "+0.00;-0.00")}, within twice the bound)";
+        return $"{bits}, closeness to the FP model's own images (image i of every row starts from the same x_T; a different question " +
+               $"from the distance to the data): mean abs. pixel Δ vs FP PTQ4DM {Format(Delta(ptq4dm), "F2")}, DI2N {Format(Delta(di2n), "F2")} " +
+               $"(standard error of their difference at most ±{Format(bound, "F3")}, from the spread over images) → {verdict}; " +
+               $"{pooled} vs the FP samples PTQ4DM {FdVsFp(ptq4dm)}, DI2N {FdVsFp(di2n)}.";
     }
 
     /// <summary>

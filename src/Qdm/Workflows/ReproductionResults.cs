@@ -58,6 +58,8 @@ public sealed record MetricsRecord
     public double? FdVsFp { get; init; }
     /// <summary>Mean |Δ| of uint8 pixels against the FP image from the same seed: paired, so meaningful at small N.</summary>
     public double? PixelDeltaVsFp { get; init; }
+    /// <summary>Std over images of each image's mean |Δ| against its FP twin: the spread behind <see cref="PixelDeltaVsFp"/>.</summary>
+    public double? PixelDeltaVsFpStd { get; init; }
     /// <summary>Mean signed Δ of uint8 pixels against the FP image from the same seed, per channel: a consistent cast, not noise.</summary>
     public IReadOnlyList<double>? PixelShiftVsFp { get; init; }
     /// <summary>Pooled FD to the reference on each paired-bootstrap replicate (Metrics.PairedBootstrap; the same image

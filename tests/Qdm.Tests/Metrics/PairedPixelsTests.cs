@@ -16,6 +16,15 @@ public class PairedPixelsTests
     }
 
     [Fact]
+    public void The_per_image_spread_is_the_sample_std_of_each_images_mean_abs_delta()
+    {
+        // The same pixels as two 1×1 images: mean |Δ| 2 and 10/3; sample std (10/3 − 2)/√2.
+        var a = tensor(new byte[] { 14, 8, 10, 8, 8, 16 }).reshape(2, 1, 1, 3);
+        var b = tensor(new byte[] { 10, 10, 10, 10, 10, 10 }).reshape(2, 1, 1, 3);
+        Assert.Equal(4.0 / 3 / Math.Sqrt(2), PairedPixels.PerImageAbsDeltaStd(a, b), 12);
+    }
+
+    [Fact]
     public void Sets_of_different_shapes_are_refused()
     {
         var ex = Assert.Throws<QdmInputException>(() => PairedPixels.MeanShiftPerChannel(zeros(2, 4, 4, 3), zeros(3, 4, 4, 3)));

@@ -113,4 +113,32 @@ public class ReproductionReportTests
         Assert.Contains("PTQ4DM 10.00 → + DI2N calibration pipeline 10.50 (+0.50; sampling noise of this gap ±0.00", ablation);
         Assert.Contains("→ + quantization order (full placement) 14.00 (+3.50; sampling noise of this gap ±0.00", ablation);
     }
+
+    [Fact]
+    public void Closeness_to_the_fp_images_is_read_against_a_bound_on_the_standard_error_of_the_pixel_difference()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        MetricsRecord Pixels(double delta, double std, double fdVsFp) => Metrics(10) with { PixelDeltaVsFp = delta, PixelDeltaVsFpStd = std, FdVsFp = fdVsFp };
+        var results = new Dictionary<string, RowResults>
+        {
+            ["fp"] = Row(Metrics(9)),
+            ["ptq4dm-w8a8-s0"] = Row(Pixels(8, 5, 6)),
+            ["ptq4dm-w8a8-s1"] = Row(Pixels(9, 10, 7)),
+            ["di2n-w8a8-s0"] = Row(Pixels(11, 15, 9)),
+        };
+        // PTQ4DM: mean 8.5, bound (5 + 10)/2/√5000; DI2N: 11, 15/√5000; the bounds add: 22.5/√5000 = 0.318.
+        var closer = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, closeness"));
+        Assert.Contains("mean abs. pixel Δ vs FP PTQ4DM 8.50, DI2N 11.00 (standard error of their difference at most ±0.318", closer);
+        Assert.Contains("PTQ4DM's images stay closer to their FP twins by 2.50 levels", closer);
+        Assert.EndsWith("FD-R18 vs the FP samples PTQ4DM 6.50, DI2N 9.00.", closer);
+
+        // A difference within twice the bound is not called.
+        results["di2n-w8a8-s0"] = Row(Pixels(9, 15, 9));
+        var unresolved = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, closeness"));
+        Assert.Contains("neither method's images stay measurably closer to their FP twins (difference +0.50, within twice the bound)", unresolved);
+
+        // Records written before the spread was kept say nothing rather than guess.
+        results["di2n-w8a8-s0"] = Row(Metrics(10) with { PixelDeltaVsFp = 11 });
+        Assert.DoesNotContain(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, closeness"));
+    }
 }
