@@ -228,6 +228,12 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
                         };
                         ResultFiles.Write(path, cached);
                     }
+                    if (reference is not null && cached.FdMeanTerm is null && File.Exists(featuresPath))   // likewise
+                    {
+                        fpStats ??= FpStatistics(tag, network);
+                        cached = WithDecomposition(cached, ReferenceStatistics.Load(featuresPath).Pooled, fpStats.Pooled, reference.Pooled);
+                        ResultFiles.Write(path, cached);
+                    }
                     all[row.Key].Add(cached);
                     continue;
                 }
@@ -253,11 +259,18 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
                     PixelShiftVsFp = PairedPixels.MeanShiftPerChannel(images, fpImages),
                     BootstrapFd = indices is null ? null : Bootstrap(row.Key, set.Pooled, reference!, indices),
                 };
+                if (reference is not null) record = WithDecomposition(record, stats.Pooled, fpStats.Pooled, reference.Pooled);
                 ResultFiles.Write(path, record);
                 all[row.Key].Add(record);
             }
         }
         return all;
+    }
+
+    private static MetricsRecord WithDecomposition(MetricsRecord record, GaussianStatistics set, GaussianStatistics fp, GaussianStatistics reference)
+    {
+        var parts = FrechetDecomposition.Of(set, fp, reference);
+        return record with { FdMeanTerm = parts.MeanTerm, FeatureShiftVsFp = parts.ShiftLength, FeatureShiftTowardData = parts.ShiftTowardData };
     }
 
     private static double[] Bootstrap(string key, Tensor features, ReferenceStatistics reference, long[][] indices)

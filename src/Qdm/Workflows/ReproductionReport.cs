@@ -209,6 +209,8 @@ public static class ReproductionReport
                     : $" (calibration seeds sampled so far: PTQ4DM {Measured(p).Count} of {p.Count}, DI2N {Measured(d).Count} of {d.Count})";
                 sentences.Add($"{bits}, {metric}: DI2N {Format(Values(d).Average(), "F2")} vs PTQ4DM {Format(Values(p).Average(), "F2")} → {verdict} by " +
                     $"{Format(Math.Abs(gap), "F2")} ({seeds}{Noise(gap, SamplingNoise(d, p))}){counts}.");
+                if (FdParts(bits, Record(fp[0]), Measured(p).Select(r => Record(r)!).ToList(), Measured(d).Select(r => Record(r)!).ToList(), pooled) is { } parts)
+                    sentences.Add(parts);
                 if (CloserToFp(bits, Measured(p).Select(r => Record(r)!).ToList(), Measured(d).Select(r => Record(r)!).ToList(), pooled) is { } closer)
                     sentences.Add(closer);
             }
@@ -236,6 +238,26 @@ public static class ReproductionReport
         if (sentences.Count == 0) sentences.Add("No metrics were computed yet.");
         sentences.Add("Sample counts below ~5,000 bias Fréchet distances upward (fewer samples, larger value); compare rows of one report, not with published numbers.");
         return sentences;
+    }
+
+    /// <summary>
+    /// FD split into its mean and covariance terms, and each method's shift of the feature mean from FP's with its component
+    /// toward the data (Metrics.FrechetDecomposition), averaged over the sampled calibration seeds.
+    /// </summary>
+    private static string? FdParts(string bits, MetricsRecord? fp, IReadOnlyList<MetricsRecord> ptq4dm, IReadOnlyList<MetricsRecord> di2n, string pooled)
+    {
+        static bool Complete(IEnumerable<MetricsRecord?> set) =>
+            set.All(m => m is { Fd: not null, FdMeanTerm: not null, FeatureShiftVsFp: not null, FeatureShiftTowardData: not null });
+        if (fp is null || ptq4dm.Count == 0 || di2n.Count == 0 || !Complete(ptq4dm.Append(fp).Concat(di2n))) return null;
+        static string F(IEnumerable<MetricsRecord> set, Func<MetricsRecord, double> value, string format = "F2") => Format(set.Average(value), format);
+        string Terms(IReadOnlyList<MetricsRecord> set) => $"{F(set, m => m.FdMeanTerm!.Value)} + {F(set, m => m.Fd!.Value - m.FdMeanTerm!.Value)}";
+        string toData = Format(Math.Sqrt(fp.FdMeanTerm!.Value), "F2");
+        return $"{bits}, {pooled} = mean term + covariance term: FP {Terms(new[] { fp })}, PTQ4DM {Terms(ptq4dm)}, DI2N {Terms(di2n)}. " +
+               $"Quantization moves the mean feature from FP's by {F(ptq4dm, m => m.FeatureShiftVsFp!.Value)} (PTQ4DM) and " +
+               $"{F(di2n, m => m.FeatureShiftVsFp!.Value)} (DI2N), of which {F(ptq4dm, m => m.FeatureShiftTowardData!.Value, "+0.00;-0.00")} and " +
+               $"{F(di2n, m => m.FeatureShiftTowardData!.Value, "+0.00;-0.00")} point toward the data (FP's mean feature is {toData} from the data's): " +
+               $"in the mean term a move costs its squared length minus 2 × {toData} × that component, so while FP is this far from " +
+               "the data the direction of what quantization changes, not only its size, sets the gap.";
     }
 
     /// <summary>

@@ -56,6 +56,11 @@ public sealed record MetricsRecord
     public double? InceptionScore { get; init; }
     /// <summary>Pooled Fréchet distance to the FP model's samples from the same seeds (0 for the FP row).</summary>
     public double? FdVsFp { get; init; }
+    /// <summary>FD's mean term ‖μ − μ_ref‖² (the rest is the covariance term), and the shift of the feature mean from the FP
+    /// samples': its length and its signed component toward the reference (Metrics.FrechetDecomposition).</summary>
+    public double? FdMeanTerm { get; init; }
+    public double? FeatureShiftVsFp { get; init; }
+    public double? FeatureShiftTowardData { get; init; }
     /// <summary>Mean |Δ| of uint8 pixels against the FP image from the same seed: paired, so meaningful at small N.</summary>
     public double? PixelDeltaVsFp { get; init; }
     /// <summary>Std over images of each image's mean |Δ| against its FP twin: the spread behind <see cref="PixelDeltaVsFp"/>.</summary>

@@ -141,4 +141,27 @@ public class ReproductionReportTests
         results["di2n-w8a8-s0"] = Row(Metrics(10) with { PixelDeltaVsFp = 11 });
         Assert.DoesNotContain(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, closeness"));
     }
+
+    [Fact]
+    public void The_fd_is_split_into_its_mean_and_covariance_terms_with_each_methods_shift_toward_the_data()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        MetricsRecord Parts(double fd, double meanTerm, double shift, double toward) =>
+            Metrics(fd) with { FdMeanTerm = meanTerm, FeatureShiftVsFp = shift, FeatureShiftTowardData = toward };
+        var results = new Dictionary<string, RowResults>
+        {
+            ["fp"] = Row(Parts(100, 64, 0, 0)),
+            ["ptq4dm-w8a8-s0"] = Row(Parts(110, 70, 1.0, -0.25)),
+            ["ptq4dm-w8a8-s1"] = Row(Parts(112, 72, 1.2, -0.35)),
+            ["di2n-w8a8-s0"] = Row(Parts(101, 65, 1.5, 0.05)),
+        };
+        var parts = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 = mean term"));
+        // PTQ4DM's two seeds averaged: 111 = 71 + 40; FP's distance to the data's mean feature is √64.
+        Assert.StartsWith("W8A8, FD-R18 = mean term + covariance term: FP 64.00 + 36.00, PTQ4DM 71.00 + 40.00, DI2N 65.00 + 36.00. " +
+                          "Quantization moves the mean feature from FP's by 1.10 (PTQ4DM) and 1.50 (DI2N), of which -0.30 and +0.05 point " +
+                          "toward the data (FP's mean feature is 8.00 from the data's)", parts);
+
+        results["di2n-w8a8-s0"] = Row(Metrics(101));   // a record from before the split was kept: no sentence
+        Assert.DoesNotContain(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 = mean term"));
+    }
 }
