@@ -234,6 +234,12 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
                         cached = WithDecomposition(cached, ReferenceStatistics.Load(featuresPath).Pooled, fpStats.Pooled, reference.Pooled);
                         ResultFiles.Write(path, cached);
                     }
+                    if (reference is not null && row.Job is not null && cached.FdCastRemoved is null)   // likewise, a feature pass
+                    {
+                        using var rowImages = Npz.ReadArray(SamplesFile(row.Key), "arr_0");
+                        cached = WithCastRemoved(cached, row.Key, network, rowImages, fpImages, reference, indices);
+                        ResultFiles.Write(path, cached);
+                    }
                     all[row.Key].Add(cached);
                     continue;
                 }
@@ -260,6 +266,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
                     BootstrapFd = indices is null ? null : Bootstrap(row.Key, set.Pooled, reference!, indices),
                 };
                 if (reference is not null) record = WithDecomposition(record, stats.Pooled, fpStats.Pooled, reference.Pooled);
+                if (reference is not null && row.Job is not null) record = WithCastRemoved(record, row.Key, network, images, fpImages, reference, indices);
                 ResultFiles.Write(path, record);
                 all[row.Key].Add(record);
             }
@@ -271,6 +278,20 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
     {
         var parts = FrechetDecomposition.Of(set, fp, reference);
         return record with { FdMeanTerm = parts.MeanTerm, FeatureShiftVsFp = parts.ShiftLength, FeatureShiftTowardData = parts.ShiftTowardData };
+    }
+
+    /// <summary>The row's FD once its set-wide colour cast vs FP is subtracted from every image: a diagnostic, not a method.</summary>
+    private static MetricsRecord WithCastRemoved(MetricsRecord record, string key, IFeatureNetwork network, Tensor images, Tensor fpImages,
+        ReferenceStatistics reference, long[][]? indices)
+    {
+        using var withoutCast = PairedPixels.WithoutMeanShift(images, fpImages);
+        AnsiConsole.MarkupLineInterpolated($"[bold]{key}[/] {network.PooledMetric} with the mean colour cast vs FP removed");
+        var set = FeatureOptions.ExtractWithProgress(network, new TensorImages(withoutCast), 50);
+        return record with
+        {
+            FdCastRemoved = FrechetDistance.Compute(set.Statistics(keepFeatures: false).Pooled, reference.Pooled),
+            BootstrapFdCastRemoved = indices is null ? null : Bootstrap($"{key} (cast removed)", set.Pooled, reference, indices),
+        };
     }
 
     private static double[] Bootstrap(string key, Tensor features, ReferenceStatistics reference, long[][] indices)

@@ -35,6 +35,17 @@ public static class PairedPixels
         return d.reshape(-1, d.shape[^1]).mean(new long[] { 0 }).data<double>().ToArray();
     }
 
+    /// <summary>
+    /// a with its mean per-channel shift against b subtracted (rounded back to uint8): a set-wide colour cast removed and
+    /// everything else kept, to measure how much of a metric gap the cast alone accounts for.
+    /// </summary>
+    public static Tensor WithoutMeanShift(Tensor a, Tensor b)
+    {
+        var shift = tensor(MeanShiftPerChannel(a, b), ScalarType.Float64);
+        using var scope = NewDisposeScope();
+        return (a.to(ScalarType.Float64) - shift).round().clamp(0, 255).to(ScalarType.Byte).MoveToOuterDisposeScope();
+    }
+
     private static Tensor Difference(Tensor a, Tensor b)
     {
         if (!a.shape.SequenceEqual(b.shape))

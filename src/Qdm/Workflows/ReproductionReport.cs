@@ -211,6 +211,9 @@ public static class ReproductionReport
                     $"{Format(Math.Abs(gap), "F2")} ({seeds}{Noise(gap, SamplingNoise(d, p))}){counts}.");
                 if (FdParts(bits, Record(fp[0]), Measured(p).Select(r => Record(r)!).ToList(), Measured(d).Select(r => Record(r)!).ToList(), pooled) is { } parts)
                     sentences.Add(parts);
+                if (haveReference && CastRemoved(bits, Record(fp[0]), new[] { ("PTQ4DM", p), ("DI2N", d) }
+                        .Select(m => (m.Item1, (IReadOnlyList<MetricsRecord>)Measured(m.Item2).Select(r => Record(r)!).ToList())).ToList(), pooled) is { } cast)
+                    sentences.Add(cast);
                 if (CloserToFp(bits, Measured(p).Select(r => Record(r)!).ToList(), Measured(d).Select(r => Record(r)!).ToList(), pooled) is { } closer)
                     sentences.Add(closer);
             }
@@ -258,6 +261,27 @@ public static class ReproductionReport
                $"{F(di2n, m => m.FeatureShiftTowardData!.Value, "+0.00;-0.00")} point toward the data (FP's mean feature is {toData} from the data's): " +
                $"in the mean term a move costs its squared length minus 2 × {toData} × that component, so while FP is this far from " +
                "the data the direction of what quantization changes, not only its size, sets the gap.";
+    }
+
+    /// <summary>
+    /// Each method's gap to FP before and after its set-wide colour cast vs FP is subtracted from its images (a diagnostic that
+    /// needs the FP samples, not a method), with the paired sampling noise of the cast-free gap.
+    /// </summary>
+    private static string? CastRemoved(string bits, MetricsRecord? fp, IReadOnlyList<(string Name, IReadOnlyList<MetricsRecord> Seeds)> methods, string pooled)
+    {
+        if (fp?.Fd is null || methods.Any(m => m.Seeds.Count == 0 || m.Seeds.Any(r => r.Fd is null || r.FdCastRemoved is null))) return null;
+        static MetricsRecord WithoutCast(MetricsRecord m) => m with { Fd = m.FdCastRemoved, BootstrapFd = m.BootstrapFdCastRemoved };
+        string Part((string Name, IReadOnlyList<MetricsRecord> Seeds) m)
+        {
+            var (gap, _) = SeedAveragedGap(m.Seeds, new[] { fp });
+            var (castFree, noise) = SeedAveragedGap(m.Seeds.Select(WithoutCast).ToList(), new[] { fp });
+            var resolved = double.IsNaN(noise) ? "" : $" (sampling noise ±{Format(noise, "F2")}: " +
+                (Math.Abs(castFree) > 2 * noise ? "larger than twice it)" : "within twice it, not resolved)");
+            return $"{m.Name} {Format(m.Seeds.Average(r => r.FdCastRemoved!.Value), "F2")}, its gap to FP goes from {Format(gap, "+0.00;-0.00")} " +
+                   $"to {Format(castFree, "+0.00;-0.00")}{resolved}";
+        }
+        return $"{bits}, {pooled} with each row's mean colour cast vs FP removed (every image shifted by minus its set's mean " +
+               $"per-channel pixel shift vs FP: a diagnostic that needs the FP samples, not a method): {string.Join("; ", methods.Select(Part))}.";
     }
 
     /// <summary>

@@ -61,6 +61,10 @@ public sealed record MetricsRecord
     public double? FdMeanTerm { get; init; }
     public double? FeatureShiftVsFp { get; init; }
     public double? FeatureShiftTowardData { get; init; }
+    /// <summary>Pooled FD to the reference of this row's images with their mean per-channel shift vs FP removed
+    /// (Metrics.PairedPixels.WithoutMeanShift), and its paired-bootstrap replicates: how much of a gap a colour cast explains.</summary>
+    public double? FdCastRemoved { get; init; }
+    public IReadOnlyList<double>? BootstrapFdCastRemoved { get; init; }
     /// <summary>Mean |Δ| of uint8 pixels against the FP image from the same seed: paired, so meaningful at small N.</summary>
     public double? PixelDeltaVsFp { get; init; }
     /// <summary>Std over images of each image's mean |Δ| against its FP twin: the spread behind <see cref="PixelDeltaVsFp"/>.</summary>

@@ -25,6 +25,23 @@ public class PairedPixelsTests
     }
 
     [Fact]
+    public void Removing_the_mean_shift_subtracts_each_channels_shift_and_stays_in_uint8()
+    {
+        // Shift (+1, −2, +3) as above: 14 − 1 = 13, 8 + 2 = 10, 10 − 3 = 7; 8 − 1, 8 + 2, 16 − 3.
+        var a = tensor(new byte[] { 14, 8, 10, 8, 8, 16 }).reshape(1, 1, 2, 3);
+        var b = tensor(new byte[] { 10, 10, 10, 10, 10, 10 }).reshape(1, 1, 2, 3);
+        Assert.Equal(new byte[] { 13, 10, 7, 7, 10, 13 }, PairedPixels.WithoutMeanShift(a, b).data<byte>().ToArray());
+        // Clamped at the ends of the range instead of wrapping: differences 0 and 20 give a shift of 10, which moves 0 to
+        // −10 (kept at 0) and 200 to 190; differences 0 and −20 give −10, which moves 255 to 265 (kept at 255).
+        var down = PairedPixels.WithoutMeanShift(tensor(new byte[] { 0, 0, 0, 200, 200, 200 }).reshape(2, 1, 1, 3),
+                                                 tensor(new byte[] { 0, 0, 0, 180, 180, 180 }).reshape(2, 1, 1, 3));
+        Assert.Equal(new byte[] { 0, 0, 0, 190, 190, 190 }, down.data<byte>().ToArray());
+        var up = PairedPixels.WithoutMeanShift(tensor(new byte[] { 255, 255, 255, 100, 100, 100 }).reshape(2, 1, 1, 3),
+                                               tensor(new byte[] { 255, 255, 255, 120, 120, 120 }).reshape(2, 1, 1, 3));
+        Assert.Equal(new byte[] { 255, 255, 255, 110, 110, 110 }, up.data<byte>().ToArray());
+    }
+
+    [Fact]
     public void Sets_of_different_shapes_are_refused()
     {
         var ex = Assert.Throws<QdmInputException>(() => PairedPixels.MeanShiftPerChannel(zeros(2, 4, 4, 3), zeros(3, 4, 4, 3)));

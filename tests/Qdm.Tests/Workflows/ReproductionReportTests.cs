@@ -164,4 +164,24 @@ public class ReproductionReportTests
         results["di2n-w8a8-s0"] = Row(Metrics(101));   // a record from before the split was kept: no sentence
         Assert.DoesNotContain(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 = mean term"));
     }
+
+    [Fact]
+    public void Each_methods_gap_to_fp_is_read_again_with_its_colour_cast_removed()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        MetricsRecord CastFree(MetricsRecord m, double fd, params double[] bootstrap) => m with { FdCastRemoved = fd, BootstrapFdCastRemoved = bootstrap };
+        var results = new Dictionary<string, RowResults>
+        {
+            ["fp"] = Row(Metrics(10, 10, 10, 10)),
+            ["ptq4dm-w8a8-s0"] = Row(CastFree(Metrics(20, 20, 21, 22), 12, 12, 11, 13)),
+            ["di2n-w8a8-s0"] = Row(CastFree(Metrics(11, 11, 11, 11), 5, 5, 6, 4)),
+        };
+        // Cast-free replicate gaps to FP: PTQ4DM 2, 1, 3 (std 1: a gap of 2 is not more than twice it); DI2N −5, −4, −6.
+        var cast = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 with each row's mean colour cast"));
+        Assert.EndsWith("PTQ4DM 12.00, its gap to FP goes from +10.00 to +2.00 (sampling noise ±1.00: within twice it, not resolved); " +
+                        "DI2N 5.00, its gap to FP goes from +1.00 to -5.00 (sampling noise ±1.00: larger than twice it).", cast);
+
+        results["di2n-w8a8-s0"] = Row(Metrics(11, 11, 11, 11));   // not measured for one method: no sentence
+        Assert.DoesNotContain(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 with each row's mean colour cast"));
+    }
 }
