@@ -209,13 +209,11 @@ public static class ReproductionReport
                     : $" (calibration seeds sampled so far: PTQ4DM {Measured(p).Count} of {p.Count}, DI2N {Measured(d).Count} of {d.Count})";
                 sentences.Add($"{bits}, {metric}: DI2N {Format(Values(d).Average(), "F2")} vs PTQ4DM {Format(Values(p).Average(), "F2")} → {verdict} by " +
                     $"{Format(Math.Abs(gap), "F2")} ({seeds}{Noise(gap, SamplingNoise(d, p))}){counts}.");
-                if (FdParts(bits, Record(fp[0]), Measured(p).Select(r => Record(r)!).ToList(), Measured(d).Select(r => Record(r)!).ToList(), pooled) is { } parts)
-                    sentences.Add(parts);
-                if (haveReference && CastRemoved(bits, Record(fp[0]), new[] { ("PTQ4DM", p), ("DI2N", d) }
-                        .Select(m => (m.Item1, (IReadOnlyList<MetricsRecord>)Measured(m.Item2).Select(r => Record(r)!).ToList())).ToList(), pooled) is { } cast)
-                    sentences.Add(cast);
-                if (CloserToFp(bits, Measured(p).Select(r => Record(r)!).ToList(), Measured(d).Select(r => Record(r)!).ToList(), pooled) is { } closer)
-                    sentences.Add(closer);
+                // What the gap is made of, and closeness to FP's own images, where the records carry the figures.
+                IReadOnlyList<MetricsRecord> ptq4dmSeeds = Measured(p).Select(r => Record(r)!).ToList(), di2nSeeds = Measured(d).Select(r => Record(r)!).ToList();
+                if (FdParts(bits, Record(fp[0]), ptq4dmSeeds, di2nSeeds, pooled) is { } parts) sentences.Add(parts);
+                if (haveReference && CastRemoved(bits, Record(fp[0]), new[] { ("PTQ4DM", ptq4dmSeeds), ("DI2N", di2nSeeds) }, pooled) is { } cast) sentences.Add(cast);
+                if (CloserToFp(bits, ptq4dmSeeds, di2nSeeds, pooled) is { } closer) sentences.Add(closer);
             }
 
             var fpInput = Rows(ReproductionSection.BeyondTheSeed, "di2n-fp-input", "W8A8");
