@@ -119,6 +119,12 @@ public static class ReproductionPlan
         string inputConv = architecture.InputConvPath;
         rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-fp-input", $"DI2N with {inputConv} left in FP (its input is x_t)",
             Job(QuantMethod.Di2n, 8, 0, m => m with { Placement = m.Placement with { Exclude = new[] { $"^{System.Text.RegularExpressions.Regex.Escape(inputConv)}$" } } })));
+        // The rounded weights' mean output error becomes a colour cast over the sampling steps (README); Nagel et al.'s
+        // empirical bias correction removes it. Both methods, calibration seed 0, everything else as in the seed table.
+        rows.Add(new(ReproductionSection.BeyondTheSeed, "ptq4dm-bias-corrected", "PTQ4DM + bias correction",
+            Job(QuantMethod.Ptq4dm, 8, 0) with { BiasCorrection = true }));
+        rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-bias-corrected", "DI2N + bias correction",
+            Job(QuantMethod.Di2n, 8, 0) with { BiasCorrection = true }));
         return rows;
     }
 

@@ -79,7 +79,7 @@ public static class ReproductionReport
         ReproductionSection.SeedTable => "Seed table: FP vs PTQ4DM vs DI2N",
         ReproductionSection.TimestepCalibration => "Time-step calibration under the same full quantization (the seed's first finding: normal was worse)",
         ReproductionSection.Ablation => "DI2N ablation: its parts added to PTQ4DM one at a time (W8A8)",
-        _ => "Beyond the seed: DI2N without quantizing the network input x_t (qdm inspect puts most of the full placement's error there)",
+        _ => "Beyond the seed: the network input x_t left in FP (qdm inspect puts most of the full placement's error there), and bias correction of the rounded weights' colour cast",
     };
 
     private static IEnumerable<string> Cells(Line line, IReadOnlyDictionary<string, RowResults> results, IReadOnlyList<(string Network, string Pooled, string Spatial)> networks)
@@ -221,6 +221,20 @@ public static class ReproductionReport
             if (Values(fpInput).Length > 0 && Values(di2nSeed0).Length > 0)
                 sentences.Add($"W8A8, {metric}: DI2N with x_t unquantized {Format(Values(fpInput)[0], "F2")} vs DI2N (calibration seed 0) " +
                     $"{Format(Values(di2nSeed0)[0], "F2")}: {Step(di2nSeed0, fpInput)} (one calibration seed).");
+
+            // Bias correction: the measured rows against the same seed without it, and against the cast-removed diagnostic.
+            foreach (var (name, method) in new[] { ("PTQ4DM", "ptq4dm"), ("DI2N", "di2n") })
+            {
+                var corrected = Rows(ReproductionSection.BeyondTheSeed, $"{method}-bias-corrected", "W8A8");
+                var plain = Rows(ReproductionSection.SeedTable, method, "W8A8").Where(r => r.CalibrationSeed == corrected.FirstOrDefault()?.CalibrationSeed).ToList();
+                if (Values(corrected).Length == 0 || Values(plain).Length == 0) continue;
+                var fp = Rows(ReproductionSection.SeedTable, "fp", "FP32");
+                string toFp = haveReference && Values(fp).Length > 0 ? $"; its gap to FP {Step(fp, corrected)}" : "";
+                string proxy = haveReference && Record(plain[0])?.FdCastRemoved is { } castFree
+                    ? $"; the cast-removed diagnostic of the uncorrected row gave {Format(castFree, "F2")}" : "";
+                sentences.Add($"W8A8, {metric}: {name} + bias correction {Format(Values(corrected)[0], "F2")} vs {name} " +
+                    $"{Format(Values(plain)[0], "F2")} (calibration seed {plain[0].CalibrationSeed}): {Step(plain, corrected)}{toFp}{proxy}.");
+            }
 
             var uniform = Rows(ReproductionSection.TimestepCalibration, "full-uniform", "W8A8");
             var normal = Rows(ReproductionSection.TimestepCalibration, "full-normal", "W8A8");

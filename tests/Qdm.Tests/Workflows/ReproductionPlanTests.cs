@@ -66,7 +66,7 @@ public class ReproductionPlanTests
         // The ablation's PTQ4DM and "+ order" rows are the seed table's PTQ4DM and DI2N seed-0 computations.
         var keys = ReproductionPlan.Computations(rows).Select(r => r.Key).ToList();
         Assert.Equal(keys.Distinct().Count(), keys.Count);
-        Assert.Equal(1 + 3 + 3 + 2 + 2 + 1 + 1, keys.Count);
+        Assert.Equal(1 + 3 + 3 + 2 + 2 + 1 + 1 + 2, keys.Count);
         Assert.Contains(ablation[0].Key, keys);
         Assert.Equal(rows.First(r => r.Method == "di2n").Key, ablation[2].Key);
     }
@@ -77,7 +77,8 @@ public class ReproductionPlanTests
         var computations = ReproductionPlan.Computations(ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale));
         var order = ReproductionPlan.SamplingOrder(computations).Select(r => r.Key).ToList();
         Assert.Equal(new[] { "fp", "ptq4dm-w8a8-s0", "di2n-w8a8-s0", "ptq4dm-w8a8-s1", "di2n-w8a8-s1", "ptq4dm-w8a8-s2", "di2n-w8a8-s2",
-            "ptq4dm-w4a8-s0", "di2n-w4a8-s0", "full-uniform-w8a8-s0", "full-normal-w8a8-s0", "ablation-calib-w8a8-s0", "di2n-fp-input-w8a8-s0" }, order);
+            "ptq4dm-w4a8-s0", "di2n-w4a8-s0", "full-uniform-w8a8-s0", "full-normal-w8a8-s0", "ablation-calib-w8a8-s0", "di2n-fp-input-w8a8-s0",
+            "ptq4dm-bias-corrected-w8a8-s0", "di2n-bias-corrected-w8a8-s0" }, order);
         Assert.Equal(computations.Select(r => r.Key).Order(), order.Order());
     }
 
@@ -111,6 +112,19 @@ public class ReproductionPlanTests
                 Assert.Equal(Qdm.Models.LayerRole.First, Assert.Single(excluded).Role);
                 Assert.Contains(excluded[0].Path, row.Label);
             }
+    }
+
+    [Fact]
+    public void The_bias_corrected_rows_are_the_seed_tables_seed_0_methods_with_only_bias_correction_added()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        foreach (var method in new[] { "ptq4dm", "di2n" })
+        {
+            var corrected = Assert.Single(rows, r => r.Method == $"{method}-bias-corrected").Job!;
+            var plain = rows.First(r => r.Section == ReproductionSection.SeedTable && r.Method == method && r.Bits == "W8A8").Job!;
+            Assert.True(corrected.BiasCorrection);
+            Assert.Equal(plain with { BiasCorrection = true }, corrected);
+        }
     }
 
     [Fact]

@@ -184,4 +184,24 @@ public class ReproductionReportTests
         results["di2n-w8a8-s0"] = Row(Metrics(11, 11, 11, 11));   // not measured for one method: no sentence
         Assert.DoesNotContain(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 with each row's mean colour cast"));
     }
+
+    [Fact]
+    public void Each_bias_corrected_row_is_read_against_the_same_seed_without_it_and_against_the_cast_removed_diagnostic()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        var results = new Dictionary<string, RowResults>
+        {
+            ["fp"] = Row(Metrics(10, 10, 10, 10)),
+            ["ptq4dm-w8a8-s0"] = Row(Metrics(20, 20, 21, 22) with { FdCastRemoved = 12 }),
+            ["ptq4dm-w8a8-s1"] = Row(Metrics(30, 30, 30, 30)),   // another seed: not the corrected row's twin
+            ["ptq4dm-bias-corrected-w8a8-s0"] = Row(Metrics(13, 12, 14, 13)),
+        };
+        // Replicate steps from PTQ4DM seed 0: −8, −7, −9 (std 1); to FP: +2, +4, +3 (std 1).
+        var reading = ReproductionReport.Reading(rows, results, R18);
+        Assert.Equal("W8A8, FD-R18: PTQ4DM + bias correction 13.00 vs PTQ4DM 20.00 (calibration seed 0): -7.00; sampling noise of this gap ±1.00 " +
+                     "(paired bootstrap over the sampled seeds): larger than twice it; its gap to FP +3.00; sampling noise of this gap ±1.00 " +
+                     "(paired bootstrap over the sampled seeds): larger than twice it; the cast-removed diagnostic of the uncorrected row gave 12.00.",
+                     Assert.Single(reading, s => s.Contains("bias correction")));
+        Assert.DoesNotContain(reading, s => s.Contains("DI2N + bias correction"));   // not sampled yet
+    }
 }
