@@ -59,7 +59,7 @@ public static class ReproducePlots
             double seedStd = measured.Count < 2 ? 0 : Qdm.Metrics.SampleStatistics.Std(measured.Select(m => vsReference ? m.Fd!.Value : m.FdVsFp!.Value).ToArray());
             if (vsReference)
             {
-                var (gap, noise) = ReproductionReport.SeedAveragedGap(measured, new[] { fp! });
+                var (gap, noise) = ReproductionReading.SeedAveragedGap(measured, new[] { fp! });
                 bars.Add((line.Label, line.Bits, gap, Math.Max(seedStd, double.IsNaN(noise) ? 0 : noise)));
             }
             else bars.Add((line.Label, line.Bits, measured.Average(m => m.FdVsFp!.Value), seedStd));

@@ -3,7 +3,7 @@ using Qdm.Workflows;
 
 namespace Qdm.Tests.Workflows;
 
-public class ReproductionReportTests
+public class ReproductionReadingTests
 {
     private static readonly ReproductionScale Scale = new() { Seeds = 3, Samples = 5000 };
     private static readonly (string, string, string)[] R18 = { ("ResNet-18", "FD-R18", "sFD-R18") };
@@ -32,7 +32,7 @@ public class ReproductionReportTests
             ["ptq4dm-w8a8-s0"] = Row(Metrics(10, 10, 12, 11, 13)),
             ["di2n-w8a8-s0"] = Row(Metrics(12, 11, 12, 13, 13)),
         };
-        var reading = ReproductionReport.Reading(rows, results, R18);
+        var reading = ReproductionReading.Sentences(rows, results, R18);
 
         // Replicate gaps DI2N − PTQ4DM: 1, 0, 2, 0 → sample std √(2.75/3) = 0.957; the gap 2 exceeds twice that.
         var w8 = Assert.Single(reading, s => s.StartsWith("W8A8, FD-R18: DI2N"));
@@ -49,7 +49,7 @@ public class ReproductionReportTests
 
         // With only one method sampled, its gap to FP is still read.
         results.Remove("di2n-w8a8-s0");
-        var alone = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8"));
+        var alone = Assert.Single(ReproductionReading.Sentences(rows, results, R18), s => s.StartsWith("W8A8"));
         Assert.StartsWith("W8A8, gap to FP (9.00): PTQ4DM is +1.00", alone);
 
         var cells = SeedTablePtq4dmW8Row(rows, results);
@@ -67,7 +67,7 @@ public class ReproductionReportTests
             ["ptq4dm-w8a8-s1"] = Row(Metrics(13, 12, 13, 14, 15)),
             ["di2n-w8a8-s0"] = Row(Metrics(12, 11, 12, 13, 13)),
         };
-        var reading = ReproductionReport.Reading(rows, results, R18);
+        var reading = ReproductionReading.Sentences(rows, results, R18);
 
         // Seeds 10 and 13: std 3/√2; replicate differences 2, 1, 3, 2 → sample std √(2/3) = 0.816.
         var spread = Assert.Single(reading, s => s.StartsWith("W8A8, PTQ4DM over calibration seeds"));
@@ -89,11 +89,11 @@ public class ReproductionReportTests
     public void A_seed_averaged_gap_averages_each_sets_seeds_replicate_by_replicate()
     {
         // Replicate means of A: 11, 11.5, 14; of B: 9, 10, 10 → differences 2, 1.5, 4 → sample std √(3.5/2).
-        var (gap, noise) = ReproductionReport.SeedAveragedGap(new[] { Metrics(10, 10, 11, 13), Metrics(12, 12, 12, 15) }, new[] { Metrics(9, 9, 10, 10) });
+        var (gap, noise) = ReproductionReading.SeedAveragedGap(new[] { Metrics(10, 10, 11, 13), Metrics(12, 12, 12, 15) }, new[] { Metrics(9, 9, 10, 10) });
         Assert.Equal(2.0, gap, 12);
         Assert.Equal(Math.Sqrt(1.75), noise, 12);
 
-        var (unpairedGap, unpairedNoise) = ReproductionReport.SeedAveragedGap(new[] { Metrics(10) }, new[] { Metrics(9, 9, 10, 10) });
+        var (unpairedGap, unpairedNoise) = ReproductionReading.SeedAveragedGap(new[] { Metrics(10) }, new[] { Metrics(9, 9, 10, 10) });
         Assert.Equal(1.0, unpairedGap, 12);
         Assert.True(double.IsNaN(unpairedNoise));   // no replicates on one side: no noise estimate, not a zero
     }
@@ -109,7 +109,7 @@ public class ReproductionReportTests
             ["ablation-calib-w8a8-s0"] = Row(Metrics(10.5, 10, 11, 12)),
             ["di2n-w8a8-s0"] = Row(Metrics(14, 13, 14, 15)),
         };
-        var ablation = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("Ablation"));
+        var ablation = Assert.Single(ReproductionReading.Sentences(rows, results, R18), s => s.StartsWith("Ablation"));
         Assert.Contains("PTQ4DM 10.00 → + DI2N calibration pipeline 10.50 (+0.50; sampling noise of this gap ±0.00", ablation);
         Assert.Contains("→ + quantization order (full placement) 14.00 (+3.50; sampling noise of this gap ±0.00", ablation);
     }
@@ -127,19 +127,19 @@ public class ReproductionReportTests
             ["di2n-w8a8-s0"] = Row(Pixels(11, 15, 9)),
         };
         // PTQ4DM: mean 8.5, bound (5 + 10)/2/√5000; DI2N: 11, 15/√5000; the bounds add: 22.5/√5000 = 0.318.
-        var closer = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, closeness"));
+        var closer = Assert.Single(ReproductionReading.Sentences(rows, results, R18), s => s.StartsWith("W8A8, closeness"));
         Assert.Contains("mean abs. pixel Δ vs FP PTQ4DM 8.50, DI2N 11.00 (standard error of their difference at most ±0.318", closer);
         Assert.Contains("PTQ4DM's images stay closer to their FP twins by 2.50 levels", closer);
         Assert.EndsWith("FD-R18 vs the FP samples PTQ4DM 6.50, DI2N 9.00.", closer);
 
         // A difference within twice the bound is not called.
         results["di2n-w8a8-s0"] = Row(Pixels(9, 15, 9));
-        var unresolved = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, closeness"));
+        var unresolved = Assert.Single(ReproductionReading.Sentences(rows, results, R18), s => s.StartsWith("W8A8, closeness"));
         Assert.Contains("neither method's images stay measurably closer to their FP twins (difference +0.50, within twice the bound)", unresolved);
 
         // Records written before the spread was kept say nothing rather than guess.
         results["di2n-w8a8-s0"] = Row(Metrics(10) with { PixelDeltaVsFp = 11 });
-        Assert.DoesNotContain(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, closeness"));
+        Assert.DoesNotContain(ReproductionReading.Sentences(rows, results, R18), s => s.StartsWith("W8A8, closeness"));
     }
 
     [Fact]
@@ -155,14 +155,14 @@ public class ReproductionReportTests
             ["ptq4dm-w8a8-s1"] = Row(Parts(112, 72, 1.2, -0.35)),
             ["di2n-w8a8-s0"] = Row(Parts(101, 65, 1.5, 0.05)),
         };
-        var parts = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 = mean term"));
+        var parts = Assert.Single(ReproductionReading.Sentences(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 = mean term"));
         // PTQ4DM's two seeds averaged: 111 = 71 + 40; FP's distance to the data's mean feature is √64.
         Assert.StartsWith("W8A8, FD-R18 = mean term + covariance term: FP 64.00 + 36.00, PTQ4DM 71.00 + 40.00, DI2N 65.00 + 36.00. " +
                           "Quantization moves the mean feature from FP's by 1.10 (PTQ4DM) and 1.50 (DI2N), of which -0.30 and +0.05 point " +
                           "toward the data (FP's mean feature is 8.00 from the data's)", parts);
 
         results["di2n-w8a8-s0"] = Row(Metrics(101));   // a record from before the split was kept: no sentence
-        Assert.DoesNotContain(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 = mean term"));
+        Assert.DoesNotContain(ReproductionReading.Sentences(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 = mean term"));
     }
 
     [Fact]
@@ -177,12 +177,12 @@ public class ReproductionReportTests
             ["di2n-w8a8-s0"] = Row(CastFree(Metrics(11, 11, 11, 11), 5, 5, 6, 4)),
         };
         // Cast-free replicate gaps to FP: PTQ4DM 2, 1, 3 (std 1: a gap of 2 is not more than twice it); DI2N −5, −4, −6.
-        var cast = Assert.Single(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 with each row's mean colour cast"));
+        var cast = Assert.Single(ReproductionReading.Sentences(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 with each row's mean colour cast"));
         Assert.EndsWith("PTQ4DM 12.00, its gap to FP goes from +10.00 to +2.00 (sampling noise ±1.00: within twice it, not resolved); " +
                         "DI2N 5.00, its gap to FP goes from +1.00 to -5.00 (sampling noise ±1.00: larger than twice it).", cast);
 
         results["di2n-w8a8-s0"] = Row(Metrics(11, 11, 11, 11));   // not measured for one method: no sentence
-        Assert.DoesNotContain(ReproductionReport.Reading(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 with each row's mean colour cast"));
+        Assert.DoesNotContain(ReproductionReading.Sentences(rows, results, R18), s => s.StartsWith("W8A8, FD-R18 with each row's mean colour cast"));
     }
 
     [Fact]
@@ -197,7 +197,7 @@ public class ReproductionReportTests
             ["ptq4dm-bias-corrected-w8a8-s0"] = Row(Metrics(13, 12, 14, 13)),
         };
         // Replicate steps from PTQ4DM seed 0: −8, −7, −9 (std 1); to FP: +2, +4, +3 (std 1).
-        var reading = ReproductionReport.Reading(rows, results, R18);
+        var reading = ReproductionReading.Sentences(rows, results, R18);
         Assert.Equal("W8A8, FD-R18: PTQ4DM + bias correction 13.00 vs PTQ4DM 20.00 (calibration seed 0): -7.00; sampling noise of this gap ±1.00 " +
                      "(paired bootstrap over the sampled seeds): larger than twice it; its gap to FP +3.00; sampling noise of this gap ±1.00 " +
                      "(paired bootstrap over the sampled seeds): larger than twice it; the cast-removed diagnostic of the uncorrected row gave 12.00.",
