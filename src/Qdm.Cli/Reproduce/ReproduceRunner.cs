@@ -2,12 +2,9 @@ using System.Diagnostics;
 using Qdm.Cli.Commands;
 using Qdm.Diffusion;
 using Qdm.Export;
-using Qdm.IO;
-using Qdm.Metrics;
 using Qdm.Sampling;
 using Qdm.Workflows;
 using Spectre.Console;
-using static TorchSharp.torch;
 
 namespace Qdm.Cli.Reproduce;
 
@@ -18,7 +15,9 @@ namespace Qdm.Cli.Reproduce;
 /// </summary>
 public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel fp, Func<DiffusionModel> loadFresh)
 {
-    private string Out(params string[] parts) => Path.Combine(new[] { settings.OutDir }.Concat(parts).ToArray());
+    private readonly ReproduceFolder folder = new(settings.OutDir);
+    private string Out(params string[] parts) => folder.Under(parts);
+    private string SamplesFile(string key) => folder.SamplesFile(key);
 
     public string Run()
     {
@@ -44,7 +43,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
         // samples.npz appears only when a set is complete; unfinished sets are left out of the metrics.
         var finished = computations.Where(r => File.Exists(SamplesFile(r.Key))).ToList();
         var references = new Dictionary<string, string?>();
-        var metrics = finished.Any(r => r.Job is null) ? Evaluate(finished, out references) : new Dictionary<string, List<MetricsRecord>>();
+        var metrics = finished.Any(r => r.Job is null) ? new ReproduceEvaluation(settings, folder).Measure(finished, out references) : new Dictionary<string, List<MetricsRecord>>();
         foreach (var row in computations)
             results[row.Key] = new RowResults(
                 ResultFiles.Read<QuantizationRecord>(QuantRecordPath(row)),
@@ -183,159 +182,5 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
         };
         ResultFiles.Write(path, record);
         AnsiConsole.MarkupLineInterpolated($"          {row.Key}: ONNX Runtime vs simulated, rel. MSE {record.OrtVsSimulated.Average(s => s.Relative):E2}; vs FP: ORT {record.OrtVsFp.Average(s => s.Relative):E2}, simulated {record.SimulatedVsFp.Average(s => s.Relative):E2} (means over steps)");
-    }
-
-    /// <summary>Metrics of every set in every available feature space, with the paired comparison against the FP samples.</summary>
-    private Dictionary<string, List<MetricsRecord>> Evaluate(IReadOnlyList<ReproductionRow> computations, out Dictionary<string, string?> references)
-    {
-        var all = computations.ToDictionary(r => r.Key, _ => new List<MetricsRecord>());
-        references = new Dictionary<string, string?>();
-        var spaces = new List<(string Tag, Func<IFeatureNetwork> Open, string? Stats)>
-        {
-            ("r18", () => new Metrics.ResNet18.ResNet18FeatureNetwork(settings.R18Models, settings.Threads), settings.ReferenceR18),
-        };
-        if (settings.InceptionWeights is not null)
-            spaces.Add(("inception", () => Metrics.Inception.InceptionFeatureNetwork.Load(settings.InceptionWeights), settings.ReferenceInception));
-        var fpImages = Npz.ReadArray(SamplesFile("fp"), "arr_0");
-        foreach (var (tag, open, statsPath) in spaces)
-        {
-            using var network = open();
-            var reference = ReferenceFor(tag, network, statsPath, out var referenceName);
-            references[network.PooledMetric == "FID" ? "FID Inception-v3" : "ResNet-18"] = referenceName;
-            ReferenceStatistics? fpStats = null;
-            // One set of resampled seed indices for every row: gaps between rows are paired (image i shares x_T).
-            var indices = reference is null || settings.BootstrapReplicates == 0 ? null
-                : Metrics.PairedBootstrap.Indices(settings.Scale.Samples, settings.BootstrapReplicates, seed: 0);
-            foreach (var row in computations)
-            {
-                var path = Out("eval", $"{row.Key}.{tag}.json");
-                var featuresPath = Out("eval", $"{row.Key}.{tag}.npz");
-                var cached = ResultFiles.Read<MetricsRecord>(path);
-                if (cached is not null && cached.Samples == settings.Scale.Samples && cached.Reference == referenceName)
-                {
-                    if (indices is not null && cached.BootstrapFd?.Count != indices.Length && File.Exists(featuresPath))
-                    {
-                        cached = cached with { BootstrapFd = Bootstrap(row.Key, ReferenceStatistics.Load(featuresPath).Features!, reference!, indices) };
-                        ResultFiles.Write(path, cached);
-                    }
-                    if (cached.PixelShiftVsFp is null || cached.PixelDeltaVsFpStd is null)   // records written before these existed: cheap to add
-                    {
-                        using var rowImages = Npz.ReadArray(SamplesFile(row.Key), "arr_0");
-                        cached = cached with
-                        {
-                            PixelShiftVsFp = PairedPixels.MeanShiftPerChannel(rowImages, fpImages),
-                            PixelDeltaVsFpStd = PairedPixels.PerImageAbsDeltaStd(rowImages, fpImages),
-                        };
-                        ResultFiles.Write(path, cached);
-                    }
-                    if (reference is not null && cached.FdMeanTerm is null && File.Exists(featuresPath))   // likewise
-                    {
-                        fpStats ??= FpStatistics(tag, network);
-                        cached = WithDecomposition(cached, ReferenceStatistics.Load(featuresPath).Pooled, fpStats.Pooled, reference.Pooled);
-                        ResultFiles.Write(path, cached);
-                    }
-                    if (reference is not null && row.Job is not null && cached.FdCastRemoved is null)   // likewise, a feature pass
-                    {
-                        using var rowImages = Npz.ReadArray(SamplesFile(row.Key), "arr_0");
-                        cached = WithCastRemoved(cached, row.Key, network, rowImages, fpImages, reference, indices);
-                        ResultFiles.Write(path, cached);
-                    }
-                    all[row.Key].Add(cached);
-                    continue;
-                }
-                fpStats ??= FpStatistics(tag, network);
-                var source = ImageSources.Open(SamplesFile(row.Key));
-                AnsiConsole.MarkupLineInterpolated($"[bold]{row.Key}[/] {network.PooledMetric} features of {source.Count} samples");
-                var set = FeatureOptions.ExtractWithProgress(network, source, 50);
-                var stats = set.Statistics(keepFeatures: true);
-                Directory.CreateDirectory(Out("eval"));
-                if (row.Job is not null) stats.Save(featuresPath);   // the FP row's features are saved by FpStatistics
-                var report = reference is null ? null : Evaluation.Evaluate(network, set, reference);
-                using var images = Npz.ReadArray(SamplesFile(row.Key), "arr_0");
-                var record = new MetricsRecord
-                {
-                    Network = network.Name, PooledMetric = network.PooledMetric, SpatialMetric = network.SpatialMetric,
-                    Samples = set.Count, Reference = referenceName, ReferenceCount = reference?.Pooled.Count ?? 0,
-                    Fd = report?.Fd, SpatialFd = report?.SpatialFd, KidMean = report?.Kid?.Mean, KidStd = report?.Kid?.Std,
-                    Precision = report?.Precision, Recall = report?.Recall,
-                    InceptionScore = report?.InceptionScoreAdm ?? (set.Logits is null ? null : InceptionScore.Adm(set.Logits)),
-                    FdVsFp = FrechetDistance.Compute(stats.Pooled, fpStats.Pooled),
-                    PixelDeltaVsFp = PairedPixels.MeanAbsDelta(images, fpImages),
-                    PixelDeltaVsFpStd = PairedPixels.PerImageAbsDeltaStd(images, fpImages),
-                    PixelShiftVsFp = PairedPixels.MeanShiftPerChannel(images, fpImages),
-                    BootstrapFd = indices is null ? null : Bootstrap(row.Key, set.Pooled, reference!, indices),
-                };
-                if (reference is not null) record = WithDecomposition(record, stats.Pooled, fpStats.Pooled, reference.Pooled);
-                if (reference is not null && row.Job is not null) record = WithCastRemoved(record, row.Key, network, images, fpImages, reference, indices);
-                ResultFiles.Write(path, record);
-                all[row.Key].Add(record);
-            }
-        }
-        return all;
-    }
-
-    private static MetricsRecord WithDecomposition(MetricsRecord record, GaussianStatistics set, GaussianStatistics fp, GaussianStatistics reference)
-    {
-        var parts = FrechetDecomposition.Of(set, fp, reference);
-        return record with { FdMeanTerm = parts.MeanTerm, FeatureShiftVsFp = parts.ShiftLength, FeatureShiftTowardData = parts.ShiftTowardData };
-    }
-
-    /// <summary>The row's FD once its set-wide colour cast vs FP is subtracted from every image: a diagnostic, not a method.</summary>
-    private static MetricsRecord WithCastRemoved(MetricsRecord record, string key, IFeatureNetwork network, Tensor images, Tensor fpImages,
-        ReferenceStatistics reference, long[][]? indices)
-    {
-        using var withoutCast = PairedPixels.WithoutMeanShift(images, fpImages);
-        AnsiConsole.MarkupLineInterpolated($"[bold]{key}[/] {network.PooledMetric} with the mean colour cast vs FP removed");
-        var set = FeatureOptions.ExtractWithProgress(network, new TensorImages(withoutCast), 50);
-        return record with
-        {
-            FdCastRemoved = FrechetDistance.Compute(set.Statistics(keepFeatures: false).Pooled, reference.Pooled),
-            BootstrapFdCastRemoved = indices is null ? null : Bootstrap($"{key} (cast removed)", set.Pooled, reference, indices),
-        };
-    }
-
-    private static double[] Bootstrap(string key, Tensor features, ReferenceStatistics reference, long[][] indices)
-    {
-        double[] distances = null!;
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask(Markup.Escape($"{key}: paired bootstrap"), maxValue: indices.Length);
-                distances = Metrics.PairedBootstrap.Distances(features, reference.Pooled, indices, new SynchronousProgress<int>(k => task.Value = k));
-            });
-        return distances;
-    }
-
-    private string SamplesFile(string key) => Out("samples", key, "samples.npz");
-
-    private ReferenceStatistics FpStatistics(string tag, IFeatureNetwork network)
-    {
-        var path = Out("eval", $"fp.{tag}.npz");
-        if (File.Exists(path) && ReferenceStatistics.Load(path).Pooled.Count == settings.Scale.Samples) return ReferenceStatistics.Load(path);
-        var stats = FeatureOptions.ExtractWithProgress(network, ImageSources.Open(SamplesFile("fp")), 50).Statistics(keepFeatures: true);
-        Directory.CreateDirectory(Out("eval"));
-        stats.Save(path);
-        return stats;
-    }
-
-    private ReferenceStatistics? ReferenceFor(string tag, IFeatureNetwork network, string? statsPath, out string? name)
-    {
-        if (statsPath is not null)
-        {
-            name = $"{Path.GetFileName(statsPath)} (statistics file)";
-            return ReferenceStatistics.Load(statsPath);
-        }
-        if (settings.ReferenceImages is null) { name = null; return null; }
-        var source = ImageSources.Open(settings.ReferenceImages, settings.ReferenceLimit);
-        name = source.Description;
-        var cache = Out($"reference.{tag}.npz");
-        var fingerprint = cache + ".txt";
-        if (File.Exists(cache) && File.Exists(fingerprint) && File.ReadAllText(fingerprint) == name) return ReferenceStatistics.Load(cache);
-        AnsiConsole.MarkupLineInterpolated($"[bold]reference[/] {network.PooledMetric} statistics of {source.Description}");
-        var stats = FeatureOptions.ExtractWithProgress(network, source, 50).Statistics(keepFeatures: true);
-        stats.Save(cache);
-        IO.AtomicFile.WriteAllText(fingerprint, name);
-        return stats;
     }
 }

@@ -14,7 +14,7 @@ public class ReproduceCliTests : TempFolder
         var outDir = Path.Combine(dir, "run");
         string[] args = { "reproduce", "--model", model, "--samples", "6", "--steps", "2", "--calib-samples", "8", "--iters", "0", "--batch", "6",
             "--ref-images", reference, "--ref-limit", "32", "--bootstrap", "5", "--out", outDir };
-        var run = QdmProcess.Run(TimeSpan.FromMinutes(15), args);   // seven quantizations and eight sample sets
+        var run = QdmProcess.Run(TimeSpan.FromMinutes(15), args);   // nine quantizations and ten sample sets
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
 
         var table = File.ReadAllLines(Path.Combine(outDir, "report.md")).Where(l => l.StartsWith("| ")).ToList();
@@ -25,7 +25,8 @@ public class ReproduceCliTests : TempFolder
         var labels = rows.Select(r => $"{r[0]} {r[1]}").ToList();
         foreach (var expected in new[] { "FP32 FP32", "PTQ4DM W8A8", "DI2N W8A8", "PTQ4DM W4A8", "DI2N W4A8", "full placement, uniform time steps W8A8",
                      "full placement, normal time steps (NDTC) W8A8", "+ DI2N calibration pipeline W8A8", "+ quantization order (full placement) W8A8", "+ split time embedding (= DI2N) W8A8",
-                     "DI2N with conv_in left in FP (its input is x_t) W8A8" })
+                     "DI2N with conv_in left in FP (its input is x_t) W8A8",
+                     "PTQ4DM + bias correction W8A8", "DI2N + bias correction W8A8" })
             Assert.Contains(expected, labels);
         Assert.Contains("not applicable", rows.Single(r => r[0].StartsWith("+ split")).ElementAt(2));
 
@@ -71,14 +72,32 @@ public class ReproduceCliTests : TempFolder
         Assert.Contains("di2n-fp-input-w8a8-s0 FD-R18 features of", changed.Stdout);
         Assert.DoesNotContain("di2n-w8a8-s0 FD-R18 features of", changed.Stdout);
 
+        // A metrics record from before a figure existed gets it added, equal to what a fresh measurement gives.
+        var metricsPath = Path.Combine(outDir, "eval", "ptq4dm-w8a8-s0.r18.json");
+        var fresh = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(metricsPath))!.AsObject();
+        var added = new[] { "BootstrapFd", "PixelShiftVsFp", "PixelDeltaVsFpStd", "FdMeanTerm", "FeatureShiftVsFp", "FeatureShiftTowardData", "FdCastRemoved", "BootstrapFdCastRemoved" };
+        var old = fresh.DeepClone().AsObject();
+        foreach (var name in added) { Assert.NotNull(fresh[name]); old.Remove(name); }
+        File.WriteAllText(metricsPath, old.ToJsonString());
+
         var reportOnly = QdmProcess.Run(TimeSpan.FromMinutes(5), args.Append("--report-only").ToArray());
         Assert.True(reportOnly.ExitCode == 0, reportOnly.Stderr);
+        var backfilled = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(metricsPath))!.AsObject();
+        foreach (var name in added)
+        {
+            var (want, got) = (Numbers(fresh[name]!), Numbers(backfilled[name]!));
+            Assert.Equal(want.Count, got.Count);
+            for (int i = 0; i < want.Count; i++) Assert.True(Math.Abs(want[i] - got[i]) <= 1e-6 * Math.Max(1, Math.Abs(want[i])), $"{name}[{i}]: {want[i]} vs {got[i]}");
+        }
         Assert.DoesNotContain("quantize", reportOnly.Stdout);
         Assert.Contains(File.ReadAllLines(Path.Combine(outDir, "report.md")), l => l.StartsWith("| FP32 |") && l.Contains(fpRow[header.IndexOf("FD-R18")]));
         Assert.True(File.Exists(Path.Combine(outDir, "figures", "samples_side_by_side.png")));
         Assert.True(File.Exists(Path.Combine(outDir, "figures", "metric_by_method.png")));
         Assert.True(File.Exists(Path.Combine(outDir, "figures", "step_error.png")));
     }
+
+    private static List<double> Numbers(System.Text.Json.Nodes.JsonNode node) =>
+        node is System.Text.Json.Nodes.JsonArray array ? array.Select(v => v!.GetValue<double>()).ToList() : new List<double> { node.GetValue<double>() };
 
     private static List<string> Cells(string line) => line.Trim('|').Split('|').Select(c => c.Trim()).ToList();
 
