@@ -16,10 +16,33 @@ public sealed class PlacementOptions
     public Option<bool> IntegerKernels { get; } = new("--integer-kernels") { Description = "Also quantize every layer output and keep biases on the int32 grid (what fused int8 kernels need)." };
     public Option<string[]> Exclude { get; } = new("--exclude") { Description = "Regular expressions of module paths to leave in full precision.", AllowMultipleArgumentsPerToken = true };
 
+    public IReadOnlyList<Option> All => new Option[] { Placement, WeightBits, ActivationBits, AttentionBits, SplitTimeEmbedding, NoSplitSkip, Edge, IntegerKernels, Exclude };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Placement, WeightBits, ActivationBits, AttentionBits, SplitTimeEmbedding, NoSplitSkip, Edge, IntegerKernels, Exclude })
-            command.Options.Add(option);
+        foreach (var option in All) command.Options.Add(option);
+    }
+
+    /// <summary>
+    /// A method's placement with every placement option the command line gives explicitly applied on top; options left
+    /// out keep the method's value (and its quantizer specs, which have no options, always stay).
+    /// </summary>
+    public PlacementConfig Over(PlacementConfig method, ParseResult result)
+    {
+        bool Given(Option o) => result.GetResult(o) is { Implicit: false };
+        var placed = Build(result);
+        return (method with
+        {
+            Kind = Given(Placement) ? placed.Kind : method.Kind,
+            WeightBits = Given(WeightBits) ? placed.WeightBits : method.WeightBits,
+            ActivationBits = Given(ActivationBits) ? placed.ActivationBits : method.ActivationBits,
+            AttentionBits = Given(AttentionBits) ? placed.AttentionBits : method.AttentionBits,
+            SplitTimeEmbedding = Given(SplitTimeEmbedding) ? placed.SplitTimeEmbedding : method.SplitTimeEmbedding,
+            SplitSkip = Given(NoSplitSkip) ? placed.SplitSkip : method.SplitSkip,
+            EdgeLayers = Given(Edge) ? placed.EdgeLayers : method.EdgeLayers,
+            IntegerKernels = Given(IntegerKernels) ? placed.IntegerKernels : method.IntegerKernels,
+            Exclude = Given(Exclude) ? placed.Exclude : method.Exclude,
+        }).Validated();
     }
 
     public PlacementConfig Build(ParseResult result) => new PlacementConfig

@@ -50,20 +50,8 @@ public static class QuantizeCommand
         command.SetAction(result => CliErrors.Run(() =>
         {
             var clock = Stopwatch.StartNew();
-            bool Given(Option o) => result.GetResult(o) is { Implicit: false };
             var preset = MethodPresets.For(result.GetValue(method));
-            var placed = placement.Build(result);
-            var placementConfig = preset.Placement with
-            {
-                Kind = Given(placement.Placement) ? placed.Kind : preset.Placement.Kind,
-                WeightBits = placed.WeightBits,
-                ActivationBits = placed.ActivationBits,
-                AttentionBits = placed.AttentionBits,
-                SplitTimeEmbedding = Given(placement.SplitTimeEmbedding) ? placed.SplitTimeEmbedding : preset.Placement.SplitTimeEmbedding,
-                SplitSkip = Given(placement.NoSplitSkip) ? placed.SplitSkip : preset.Placement.SplitSkip,
-                EdgeLayers = placed.EdgeLayers,
-                Exclude = placed.Exclude,
-            };
+            var placementConfig = placement.Over(preset.Placement, result);
             var scheme = result.GetValue(calib) ?? preset.Calibration.Scheme;
             var timesteps = preset.Calibration.Timesteps with
             {
