@@ -57,7 +57,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             Model = $"{fp.Identity} ({fp.Config.Describe()}; {fp.Diffusion.Describe()})",
             Scale = settings.Scale,
             Engine = settings.Backend == "ort"
-                ? "ONNX Runtime for every row (FP32 graph; quantized rows as QDQ graphs of the reloaded .qdm files, weights on their 8- or 4-bit grid, Q/DQ run as float ops with the weights folded, since none of these placements quantizes layer outputs and so nothing fuses into int8 kernels); the ORT-vs-simulated column checks it"
+                ? "ONNX Runtime for every row (FP32 graph; quantized rows as QDQ graphs of the reloaded .qdm files, weights on their 8- or 4-bit grid, Q/DQ run as float ops with the weights folded wherever layer outputs are not quantized (nothing can fuse there: every row of the seed's placements), and as fused int8 kernels (QLinearConv, QGemm) for rows in the integer-kernel form); the ORT-vs-simulated column checks it"
                 : "TorchSharp (FP32 eager; quantized rows as simulated quantization of the reloaded .qdm files)",
             // A --report-only run computes nothing: its own threads say nothing about how the rows were made.
             Machine = $"{Environment.ProcessorCount} CPU threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, " +

@@ -125,6 +125,13 @@ public static class ReproductionPlan
             Job(QuantMethod.Ptq4dm, 8, 0) with { BiasCorrection = true }));
         rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-bias-corrected", "DI2N + bias correction",
             Job(QuantMethod.Di2n, 8, 0) with { BiasCorrection = true }));
+        // A deployable recipe (README "Choosing settings"): every layer in int8 kernels, the two quantizers that cost most
+        // (x_t, softmax probabilities) left FP, bias correction.
+        rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-int8-kernels", $"DI2N in int8 kernels + bias correction, {inputConv} and softmax probabilities FP",
+            Job(QuantMethod.Di2n, 8, 0, m => m with
+            {
+                Placement = m.Placement with { IntegerKernels = true, AttentionBits = 16, Exclude = new[] { $"^{System.Text.RegularExpressions.Regex.Escape(inputConv)}$" } },
+            }) with { BiasCorrection = true }));
         return rows;
     }
 

@@ -103,6 +103,11 @@ public static class ReproductionReading
                     $"{Format(Values(plain)[0], "F2")} (calibration seed {plain[0].CalibrationSeed}): {Step(plain, corrected)}{toFp}{proxy}.");
             }
 
+            var int8 = Rows(ReproductionSection.BeyondTheSeed, "di2n-int8-kernels", "W8A8");
+            var fpRow = Rows(ReproductionSection.SeedTable, "fp", "FP32");
+            if (haveReference && Values(int8).Length > 0 && Values(fpRow).Length > 0)
+                sentences.Add($"W8A8, {metric}: {int8[0].Label} {Format(Values(int8)[0], "F2")}; its gap to FP {Step(fpRow, int8)} (one calibration seed).");
+
             var uniform = Rows(ReproductionSection.TimestepCalibration, "full-uniform", "W8A8");
             var normal = Rows(ReproductionSection.TimestepCalibration, "full-normal", "W8A8");
             if (Values(uniform).Length > 0 && Values(normal).Length > 0)

@@ -14,7 +14,7 @@ public class ReproduceCliTests : TempFolder
         var outDir = Path.Combine(dir, "run");
         string[] args = { "reproduce", "--model", model, "--samples", "6", "--steps", "2", "--calib-samples", "8", "--iters", "0", "--batch", "6",
             "--ref-images", reference, "--ref-limit", "32", "--bootstrap", "5", "--out", outDir };
-        var run = QdmProcess.Run(TimeSpan.FromMinutes(15), args);   // nine quantizations and ten sample sets
+        var run = QdmProcess.Run(TimeSpan.FromMinutes(15), args);   // ten quantizations and eleven sample sets
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
 
         var table = File.ReadAllLines(Path.Combine(outDir, "report.md")).Where(l => l.StartsWith("| ")).ToList();
@@ -26,7 +26,8 @@ public class ReproduceCliTests : TempFolder
         foreach (var expected in new[] { "FP32 FP32", "PTQ4DM W8A8", "DI2N W8A8", "PTQ4DM W4A8", "DI2N W4A8", "full placement, uniform time steps W8A8",
                      "full placement, normal time steps (NDTC) W8A8", "+ DI2N calibration pipeline W8A8", "+ quantization order (full placement) W8A8", "+ split time embedding (= DI2N) W8A8",
                      "DI2N with conv_in left in FP (its input is x_t) W8A8",
-                     "PTQ4DM + bias correction W8A8", "DI2N + bias correction W8A8" })
+                     "PTQ4DM + bias correction W8A8", "DI2N + bias correction W8A8",
+                     "DI2N in int8 kernels + bias correction, conv_in and softmax probabilities FP W8A8" })
             Assert.Contains(expected, labels);
         Assert.Contains("not applicable", rows.Single(r => r[0].StartsWith("+ split")).ElementAt(2));
 

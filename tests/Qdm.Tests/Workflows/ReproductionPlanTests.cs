@@ -66,7 +66,7 @@ public class ReproductionPlanTests
         // The ablation's PTQ4DM and "+ order" rows are the seed table's PTQ4DM and DI2N seed-0 computations.
         var keys = ReproductionPlan.Computations(rows).Select(r => r.Key).ToList();
         Assert.Equal(keys.Distinct().Count(), keys.Count);
-        Assert.Equal(1 + 3 + 3 + 2 + 2 + 1 + 1 + 2, keys.Count);
+        Assert.Equal(1 + 3 + 3 + 2 + 2 + 1 + 1 + 3, keys.Count);
         Assert.Contains(ablation[0].Key, keys);
         Assert.Equal(rows.First(r => r.Method == "di2n").Key, ablation[2].Key);
     }
@@ -78,7 +78,7 @@ public class ReproductionPlanTests
         var order = ReproductionPlan.SamplingOrder(computations).Select(r => r.Key).ToList();
         Assert.Equal(new[] { "fp", "ptq4dm-w8a8-s0", "di2n-w8a8-s0", "ptq4dm-w8a8-s1", "di2n-w8a8-s1", "ptq4dm-w8a8-s2", "di2n-w8a8-s2",
             "ptq4dm-w4a8-s0", "di2n-w4a8-s0", "full-uniform-w8a8-s0", "full-normal-w8a8-s0", "ablation-calib-w8a8-s0", "di2n-fp-input-w8a8-s0",
-            "ptq4dm-bias-corrected-w8a8-s0", "di2n-bias-corrected-w8a8-s0" }, order);
+            "ptq4dm-bias-corrected-w8a8-s0", "di2n-bias-corrected-w8a8-s0", "di2n-int8-kernels-w8a8-s0" }, order);
         Assert.Equal(computations.Select(r => r.Key).Order(), order.Order());
     }
 
@@ -125,6 +125,21 @@ public class ReproductionPlanTests
             Assert.True(corrected.BiasCorrection);
             Assert.Equal(plain with { BiasCorrection = true }, corrected);
         }
+    }
+
+    [Fact]
+    public void The_int8_kernel_row_is_DI2N_in_the_integer_kernel_form_with_x_t_and_the_softmax_FP_and_bias_correction()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        var int8 = Assert.Single(rows, r => r.Method == "di2n-int8-kernels").Job!;
+        var di2n = rows.First(r => r.Section == ReproductionSection.SeedTable && r.Method == "di2n" && r.Bits == "W8A8").Job!;
+        var fpInput = Assert.Single(rows, r => r.Method == "di2n-fp-input").Job!;
+        Assert.Equal(fpInput.Placement.Exclude, int8.Placement.Exclude);   // the layer that consumes x_t
+        Assert.Equal(di2n with
+        {
+            Placement = di2n.Placement with { IntegerKernels = true, AttentionBits = 16, Exclude = int8.Placement.Exclude },
+            BiasCorrection = true,
+        }, int8);
     }
 
     [Fact]

@@ -204,4 +204,19 @@ public class ReproductionReadingTests
                      Assert.Single(reading, s => s.Contains("bias correction")));
         Assert.DoesNotContain(reading, s => s.Contains("DI2N + bias correction"));   // not sampled yet
     }
+
+    [Fact]
+    public void The_int8_kernel_row_is_read_as_its_gap_to_fp()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        var results = new Dictionary<string, RowResults>
+        {
+            ["fp"] = Row(Metrics(10, 10, 10, 10)),
+            ["di2n-int8-kernels-w8a8-s0"] = Row(Metrics(11, 12, 10, 11)),
+        };
+        // Replicate gaps 2, 0, 1: std 1, so a gap of 1 is not resolved.
+        Assert.Equal("W8A8, FD-R18: DI2N in int8 kernels + bias correction, conv_in and softmax probabilities FP 11.00; its gap to FP +1.00; " +
+                     "sampling noise of this gap ±1.00 (paired bootstrap over the sampled seeds): within twice it, not resolved (one calibration seed).",
+                     Assert.Single(ReproductionReading.Sentences(rows, results, R18), s => s.Contains("int8")));
+    }
 }
