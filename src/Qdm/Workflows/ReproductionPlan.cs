@@ -117,8 +117,9 @@ public static class ReproductionPlan
 
         // qdm inspect puts most of the full placement's error on the 8-bit quantizer of the network input x_t (the first conv's input).
         string inputConv = architecture.InputConvPath;
+        var inputConvOnly = new[] { $"^{System.Text.RegularExpressions.Regex.Escape(inputConv)}$" };
         rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-fp-input", $"DI2N with {inputConv} left in FP (its input is x_t)",
-            Job(QuantMethod.Di2n, 8, 0, m => m with { Placement = m.Placement with { Exclude = new[] { $"^{System.Text.RegularExpressions.Regex.Escape(inputConv)}$" } } })));
+            Job(QuantMethod.Di2n, 8, 0, m => m with { Placement = m.Placement with { Exclude = inputConvOnly } })));
         // The rounded weights' mean output error becomes a colour cast over the sampling steps (README); Nagel et al.'s
         // empirical bias correction removes it. Both methods, calibration seed 0, everything else as in the seed table.
         rows.Add(new(ReproductionSection.BeyondTheSeed, "ptq4dm-bias-corrected", "PTQ4DM + bias correction",
@@ -130,7 +131,7 @@ public static class ReproductionPlan
         rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-int8-kernels", $"DI2N in int8 kernels + bias correction, {inputConv} and softmax probabilities FP",
             Job(QuantMethod.Di2n, 8, 0, m => m with
             {
-                Placement = m.Placement with { IntegerKernels = true, AttentionBits = 16, Exclude = new[] { $"^{System.Text.RegularExpressions.Regex.Escape(inputConv)}$" } },
+                Placement = m.Placement with { IntegerKernels = true, AttentionBits = 16, Exclude = inputConvOnly },
             }) with { BiasCorrection = true }));
         return rows;
     }
