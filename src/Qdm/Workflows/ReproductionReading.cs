@@ -21,7 +21,8 @@ public static class ReproductionReading
             MetricsRecord? Record(ReproductionRow r) => results.GetValueOrDefault(r.Key)?.Metrics.FirstOrDefault(m => m.Network == network);
             List<ReproductionRow> Rows(ReproductionSection section, string method, string bits) =>
                 rows.Where(r => r.Section == section && r.Method == method && r.Bits == bits && r.NotApplicable is null).ToList();
-            bool haveReference = Rows(ReproductionSection.SeedTable, "fp", "FP32").Any(r => Record(r)?.Fd is { } v && double.IsFinite(v));
+            var fp = Rows(ReproductionSection.SeedTable, "fp", "FP32");
+            bool haveReference = fp.Any(r => Record(r)?.Fd is { } v && double.IsFinite(v));
             string metric = haveReference ? pooled : $"{pooled} vs the FP samples";
             double? Value(ReproductionRow r) => (haveReference ? Record(r)?.Fd : Record(r)?.FdVsFp) is { } v && double.IsFinite(v) ? v : null;
             List<ReproductionRow> Measured(List<ReproductionRow> set) => set.Where(r => Value(r) is not null).ToList();
@@ -52,7 +53,6 @@ public static class ReproductionReading
             {
                 var p = Rows(ReproductionSection.SeedTable, "ptq4dm", bits);
                 var d = Rows(ReproductionSection.SeedTable, "di2n", bits);
-                var fp = Rows(ReproductionSection.SeedTable, "fp", "FP32");
                 // Each method's gap to FP as soon as it has samples: a partial run already says something.
                 var toFp = new[] { ("DI2N", d), ("PTQ4DM", p) }.Where(m => haveReference && Values(m.Item2).Length > 0)
                     .Select(m => $"{m.Item1} is {Step(fp, m.Item2)}{SeedCount(m.Item2)}").ToList();
@@ -95,8 +95,7 @@ public static class ReproductionReading
                 var corrected = Rows(ReproductionSection.BeyondTheSeed, $"{method}-bias-corrected", "W8A8");
                 var plain = Rows(ReproductionSection.SeedTable, method, "W8A8").Where(r => r.CalibrationSeed == corrected.FirstOrDefault()?.CalibrationSeed).ToList();
                 if (Values(corrected).Length == 0 || Values(plain).Length == 0) continue;
-                var fp = Rows(ReproductionSection.SeedTable, "fp", "FP32");
-                string toFp = haveReference && Values(fp).Length > 0 ? $"; its gap to FP {Step(fp, corrected)}" : "";
+                string toFp = haveReference ? $"; its gap to FP {Step(fp, corrected)}" : "";
                 string proxy = haveReference && Record(plain[0])?.FdCastRemoved is { } castFree
                     ? $"; the cast-removed diagnostic of the uncorrected row gave {Format(castFree, "F2")}" : "";
                 sentences.Add($"W8A8, {metric}: {name} + bias correction {Format(Values(corrected)[0], "F2")} vs {name} " +
@@ -104,9 +103,8 @@ public static class ReproductionReading
             }
 
             var int8 = Rows(ReproductionSection.BeyondTheSeed, "di2n-int8-kernels", "W8A8");
-            var fpRow = Rows(ReproductionSection.SeedTable, "fp", "FP32");
-            if (haveReference && Values(int8).Length > 0 && Values(fpRow).Length > 0)
-                sentences.Add($"W8A8, {metric}: {int8[0].Label} {Format(Values(int8)[0], "F2")}; its gap to FP {Step(fpRow, int8)} (one calibration seed).");
+            if (haveReference && Values(int8).Length > 0)
+                sentences.Add($"W8A8, {metric}: {int8[0].Label} {Format(Values(int8)[0], "F2")}; its gap to FP {Step(fp, int8)} (one calibration seed).");
 
             var uniform = Rows(ReproductionSection.TimestepCalibration, "full-uniform", "W8A8");
             var normal = Rows(ReproductionSection.TimestepCalibration, "full-normal", "W8A8");
