@@ -29,10 +29,15 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
 
         if (!settings.ReportOnly)
         {
-            foreach (var row in computations.Where(r => r.Job is not null)) Quantize(row);
+            // Row by row, each quantized just before it is sampled: a run resumed from committed results (records and
+            // finished sample sets, without the large .qdm files) starts sampling at once instead of re-quantizing
+            // every row first, and rows whose sets are finished are not quantized again at all.
             foreach (var row in ReproductionPlan.SamplingOrder(computations))
+            {
+                if (row.Job is not null) Quantize(row);
                 if (Sample(row) && row.Job is not null)
                     WriteReport(rows, computations, clock);   // a run over many sessions keeps report.md current, row by row
+            }
         }
         return WriteReport(rows, computations, clock);
     }
@@ -84,6 +89,11 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             AnsiConsole.MarkupLineInterpolated($"[grey]{row.Key}: quantized model reused ({QuantPath(row)})[/]");
             return;
         }
+        if (existing?.Settings == job.Describe() && IsFinished(row))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[grey]{row.Key}: samples and records finished with these settings; not quantized again[/]");
+            return;
+        }
         if (existing is not null && existing.Settings != job.Describe()) DiscardProductsOf(row.Key);
         Directory.CreateDirectory(Out("quant"));
         AnsiConsole.MarkupLineInterpolated($"[bold]{row.Key}[/] quantize: {job.Describe()}");
@@ -129,6 +139,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
     /// <summary>Samples the row's set (resuming finished batches); true when this call made new images.</summary>
     private bool Sample(ReproductionRow row)
     {
+        if (IsFinished(row)) return false;
         // Quantized rows sample the reloaded file: exactly what a user deploys.
         var model = row.Job is null ? fp : LoadQuantized(row);
         var parallelism = settings.Sampling.ForBatches((settings.Scale.Samples + settings.Batch - 1) / settings.Batch);
@@ -160,6 +171,11 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             });
         return fresh > 0;
     }
+
+    /// <summary>The row's set is complete and, for a quantized row sampled through ORT, its agreement check is recorded: nothing left that needs the model.</summary>
+    private bool IsFinished(ReproductionRow row) =>
+        File.Exists(SamplesFile(row.Key)) && File.Exists(Out("samples", row.Key, "sampling.json"))
+        && (row.Job is null || settings.Backend != "ort" || File.Exists(Out("quant", row.Key + ".agreement.json")));
 
     private DiffusionModel LoadQuantized(ReproductionRow row)
     {

@@ -95,6 +95,19 @@ public class ReproduceCliTests : TempFolder
         Assert.True(File.Exists(Path.Combine(outDir, "figures", "samples_side_by_side.png")));
         Assert.True(File.Exists(Path.Combine(outDir, "figures", "metric_by_method.png")));
         Assert.True(File.Exists(Path.Combine(outDir, "figures", "step_error.png")));
+
+        // A fresh checkout of committed results (records and finished sample sets, no .qdm files or calibration sets)
+        // resumes without quantizing or sampling anything, and reports the same table.
+        var tableBefore = File.ReadAllLines(Path.Combine(outDir, "report.md")).Where(l => l.StartsWith("| ")).ToList();
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(outDir, "quant"), "*.qdm")) File.Delete(file);
+        Directory.Delete(Path.Combine(outDir, "calibration"), recursive: true);
+        var fromCommitted = QdmProcess.Run(TimeSpan.FromMinutes(5), args);
+        Assert.True(fromCommitted.ExitCode == 0, fromCommitted.Stderr + fromCommitted.Stdout);
+        Assert.Contains("not quantized again", fromCommitted.Stdout);
+        Assert.DoesNotContain(" quantize: ", fromCommitted.Stdout);
+        Assert.DoesNotContain("sampling", fromCommitted.Stdout);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(outDir, "quant"), "*.qdm"));
+        Assert.Equal(tableBefore, File.ReadAllLines(Path.Combine(outDir, "report.md")).Where(l => l.StartsWith("| ")).ToList());
     }
 
     private static List<double> Numbers(System.Text.Json.Nodes.JsonNode node) =>
