@@ -135,7 +135,7 @@ public static class SampleJob
             ["arr_0"] = images,
             ["indices"] = indices,
             ["total"] = tensor(new long[] { job.Count }),   // lets merge check that every shard is present
-        });
+        }, compress: true);
 
         if (job.WritePngs)
         {

@@ -41,7 +41,7 @@ public static class SampleMerge
             ["arr_0"] = merged,
             ["indices"] = sorted,
             ["total"] = tensor(new long[] { ids.Length }),
-        });
+        }, compress: true);
         return ids.Length;
     }
 }

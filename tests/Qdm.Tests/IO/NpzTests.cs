@@ -32,6 +32,21 @@ public class NpzTests : TempFolder
         Assert.Equal(0, TensorAssert.MaxAbsDiff(values, back["v"]));
     }
 
+    [Fact]
+    public void Compressed_members_are_deflated_and_read_back_exactly()
+    {
+        var path = Path.Combine(dir, "c.npz");
+        var images = arange(0, 4 * 32 * 32 * 3).remainder(7).to(ScalarType.Byte).reshape(4, 32, 32, 3);   // compressible, like real images
+        Npz.Write(path, new Dictionary<string, Tensor> { ["arr_0"] = images }, compress: true);
+
+        using (var zip = ZipFile.OpenRead(path))
+        {
+            var entry = zip.GetEntry("arr_0.npy")!;
+            Assert.True(entry.CompressedLength < entry.Length / 2, $"{entry.CompressedLength} of {entry.Length} bytes");
+        }
+        Assert.Equal(0, TensorAssert.MaxAbsDiff(images, Npz.ReadArray(path, "arr_0")));
+    }
+
     [SkippableFact]
     public void Reads_arrays_numpy_wrote()
     {
