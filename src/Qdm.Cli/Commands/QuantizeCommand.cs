@@ -21,7 +21,7 @@ public static class QuantizeCommand
     {
         var model = new ModelOptions();
         var placement = new PlacementOptions();
-        var method = new Option<QuantMethod>("--method") { Description = "ptq4dm, di2n, qdiffusion or custom: a named bundle; the options below override its parts.", DefaultValueFactory = _ => QuantMethod.Custom };
+        var method = new Option<QuantMethod>("--method") { Description = "ptq4dm, di2n, qdiffusion, int8 or custom: a named bundle; the options below override its parts. int8 = DI2N in integer kernels with x_t and the softmax probabilities FP and bias correction (README: Choosing settings).", DefaultValueFactory = _ => QuantMethod.Custom };
         var calib = new Option<CalibrationScheme?>("--calib") { Description = "Calibration data: uniform, normal (NDTC), di2n (generate then diffuse), data." };
         var calibTimesteps = new Option<TimestepDistributionKind?>("--calib-timesteps") { Description = "For di2n/data: uniform or normal time steps." };
         var calibSamples = new Option<int?>("--calib-samples") { Description = "Calibration samples (network inputs)." };
@@ -50,7 +50,9 @@ public static class QuantizeCommand
         command.SetAction(result => CliErrors.Run(() =>
         {
             var clock = Stopwatch.StartNew();
-            var preset = MethodPresets.For(result.GetValue(method));
+            var fp = model.Load(result);
+            var toQuantize = model.Load(result);
+            var preset = MethodPresets.For(result.GetValue(method), fp.Config);
             var placementConfig = placement.Over(preset.Placement, result);
             var scheme = result.GetValue(calib) ?? preset.Calibration.Scheme;
             var timesteps = preset.Calibration.Timesteps with
@@ -81,15 +83,13 @@ public static class QuantizeCommand
             var workDir = result.GetValue(work) ?? outPath + ".work";
             Directory.CreateDirectory(workDir);
 
-            var fp = model.Load(result);
-            var toQuantize = model.Load(result);
             AnsiConsole.MarkupLineInterpolated($"[bold]model[/]          {fp.Source}: {fp.Config.Describe()}");
             AnsiConsole.MarkupLineInterpolated($"[bold]method[/]         {result.GetValue(method)}");
             AnsiConsole.MarkupLineInterpolated($"[bold]placement[/]      {placementConfig.Describe()}");
             AnsiConsole.MarkupLineInterpolated($"[bold]calibration[/]    {calibration.Describe()}");
             AnsiConsole.MarkupLineInterpolated($"[bold]reconstruction[/] {reconstruction.Describe()}");
 
-            var job = new Workflows.QuantizationJob(placementConfig, calibration, reconstruction) { EvalImages = result.GetValue(evalImages), BiasCorrection = result.GetValue(biasCorrection) };
+            var job = new Workflows.QuantizationJob(placementConfig, calibration, reconstruction) { EvalImages = result.GetValue(evalImages), BiasCorrection = result.GetValue(biasCorrection) || preset.BiasCorrection };
             var outcome = RunWithProgress(fp, toQuantize, job, workDir,
                 calibration.DataPath is null ? null : n => Metrics.ImageSources.Open(calibration.DataPath, n).Batches(calibration.Batch));
             var (q, units, before, after) = (outcome.Model, outcome.Units.ToList(), outcome.Before, outcome.After);

@@ -1,4 +1,5 @@
 using Qdm.Calibration;
+using Qdm.Models;
 using Qdm.Placement;
 using Qdm.Quant;
 
@@ -15,16 +16,28 @@ public enum QuantMethod
     Di2n,
     /// <summary>Q-Diffusion: full placement with split skip, 20 uniform positions × 256 trajectories, BRECQ 20k iterations + LSQ (4e-4).</summary>
     QDiffusion,
+    /// <summary>
+    /// Deployable int8 (measured here, README "Choosing settings"): DI2N's placement and calibration in the integer-kernel
+    /// form, so ONNX Runtime runs every layer as QLinearConv/QGemm; the first conv's input (x_t) and the softmax
+    /// probabilities left FP (the two quantizers that cost most); empirical bias correction; ranges only.
+    /// </summary>
+    Int8,
 }
 
-public sealed record MethodSettings(PlacementConfig Placement, CalibrationConfig Calibration, ReconstructionConfig Reconstruction);
+/// <summary>A method's parts; <see cref="BiasCorrection"/> is Nagel et al. 2019's empirical correction after ranges and reconstruction.</summary>
+public sealed record MethodSettings(PlacementConfig Placement, CalibrationConfig Calibration, ReconstructionConfig Reconstruction)
+{
+    public bool BiasCorrection { get; init; }
+}
 
 public static class MethodPresets
 {
     private static readonly QuantizerSpec MseActivations = new() { Range = RangeMethod.MseSearch };
 
-    public static MethodSettings For(QuantMethod method) => method switch
+    /// <summary>The method's settings for a model of the given architecture (Int8 leaves that architecture's first conv FP).</summary>
+    public static MethodSettings For(QuantMethod method, UNetConfig architecture) => method switch
     {
+        QuantMethod.Int8 => Int8(For(QuantMethod.Di2n, architecture), architecture),
         QuantMethod.Ptq4dm => new(
             new PlacementConfig { Kind = PlacementKind.Ptq4dm, Activations = MseActivations },
             new CalibrationConfig { Scheme = CalibrationScheme.Normal, Samples = 1024, Timesteps = new TimestepDistribution { Kind = TimestepDistributionKind.Normal } },
@@ -39,4 +52,19 @@ public static class MethodPresets
             new ReconstructionConfig { Iterations = 20000, ActivationLearningRate = 4e-4 }),
         _ => new(new PlacementConfig(), new CalibrationConfig(), new ReconstructionConfig { Iterations = 0 }),
     };
+
+    private static MethodSettings Int8(MethodSettings di2n, UNetConfig architecture) => di2n with
+    {
+        Placement = di2n.Placement with
+        {
+            IntegerKernels = true,
+            AttentionBits = 16,   // the softmax probabilities' own width; 16 = left FP
+            Exclude = new[] { FirstConvOnly(architecture) },
+        },
+        Reconstruction = di2n.Reconstruction with { Iterations = 0 },
+        BiasCorrection = true,
+    };
+
+    /// <summary>An exclusion pattern that matches exactly the architecture's first conv, whose input is x_t.</summary>
+    public static string FirstConvOnly(UNetConfig architecture) => $"^{System.Text.RegularExpressions.Regex.Escape(architecture.InputConvPath)}$";
 }

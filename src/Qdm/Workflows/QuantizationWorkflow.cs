@@ -18,7 +18,7 @@ public sealed record QuantizationJob(PlacementConfig Placement, CalibrationConfi
     public long Seed => Calibration.Seed;
 
     public static QuantizationJob From(MethodSettings method, long seed) =>
-        new(method.Placement, method.Calibration with { Seed = seed }, method.Reconstruction with { Seed = seed });
+        new(method.Placement, method.Calibration with { Seed = seed }, method.Reconstruction with { Seed = seed }) { BiasCorrection = method.BiasCorrection };
 
     /// <summary>One line per part; also the fingerprint that decides whether a finished run can be reused.</summary>
     public string Describe() => $"placement {Placement.Describe()}; calibration {Calibration.Describe()}; reconstruction {Reconstruction.Describe()}" +

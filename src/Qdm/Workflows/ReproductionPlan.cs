@@ -75,7 +75,7 @@ public static class ReproductionPlan
         bool scaleShift = architecture is IddpmUNetConfig { UseScaleShiftNorm: true };
         QuantizationJob Job(QuantMethod method, int weightBits, long seed, Func<MethodSettings, MethodSettings>? change = null)
         {
-            var preset = MethodPresets.For(method);
+            var preset = MethodPresets.For(method, architecture);
             preset = preset with
             {
                 Placement = preset.Placement with { WeightBits = weightBits, ActivationBits = 8, SplitTimeEmbedding = preset.Placement.SplitTimeEmbedding && scaleShift },
@@ -104,7 +104,7 @@ public static class ReproductionPlan
             Job(QuantMethod.Di2n, 8, 0, m => FullWith(m, CalibrationScheme.Normal, TimestepDistributionKind.Normal))));
 
         // Ablation: from PTQ4DM, add DI2N's calibration pipeline, then its quantization order, then the split time embedding.
-        var di2nCalibration = MethodPresets.For(QuantMethod.Di2n).Calibration;
+        var di2nCalibration = MethodPresets.For(QuantMethod.Di2n, architecture).Calibration;
         rows.Add(new(ReproductionSection.Ablation, "ptq4dm", "PTQ4DM", Job(QuantMethod.Ptq4dm, 8, 0)));
         rows.Add(new(ReproductionSection.Ablation, "ablation-calib", "+ DI2N calibration pipeline",
             Job(QuantMethod.Ptq4dm, 8, 0, m => m with { Calibration = m.Calibration with { Scheme = di2nCalibration.Scheme, Timesteps = di2nCalibration.Timesteps } })));
@@ -117,7 +117,7 @@ public static class ReproductionPlan
 
         // qdm inspect puts most of the full placement's error on the 8-bit quantizer of the network input x_t (the first conv's input).
         string inputConv = architecture.InputConvPath;
-        var inputConvOnly = new[] { $"^{System.Text.RegularExpressions.Regex.Escape(inputConv)}$" };
+        var inputConvOnly = new[] { MethodPresets.FirstConvOnly(architecture) };
         rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-fp-input", $"DI2N with {inputConv} left in FP (its input is x_t)",
             Job(QuantMethod.Di2n, 8, 0, m => m with { Placement = m.Placement with { Exclude = inputConvOnly } })));
         // The rounded weights' mean output error becomes a colour cast over the sampling steps (README); Nagel et al.'s
@@ -129,10 +129,7 @@ public static class ReproductionPlan
         // A deployable recipe (README "Choosing settings"): every layer in int8 kernels, the two quantizers that cost most
         // (x_t, softmax probabilities) left FP, bias correction.
         rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-int8-kernels", $"DI2N in int8 kernels + bias correction, {inputConv} and softmax probabilities FP",
-            Job(QuantMethod.Di2n, 8, 0, m => m with
-            {
-                Placement = m.Placement with { IntegerKernels = true, AttentionBits = 16, Exclude = inputConvOnly },
-            }) with { BiasCorrection = true }));
+            Job(QuantMethod.Int8, 8, 0)));
         return rows;
     }
 

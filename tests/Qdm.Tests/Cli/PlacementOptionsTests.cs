@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Qdm.Cli;
+using Qdm.Models.Ddpm;
 using Qdm.Placement;
 using Qdm.Reconstruction;
 
@@ -20,9 +21,9 @@ public class PlacementOptionsTests
     [Fact]
     public void Without_placement_options_a_method_keeps_its_own_placement()
     {
-        foreach (var method in new[] { QuantMethod.Ptq4dm, QuantMethod.Di2n, QuantMethod.QDiffusion })
+        foreach (var method in Enum.GetValues<QuantMethod>())
         {
-            var preset = MethodPresets.For(method).Placement;
+            var preset = MethodPresets.For(method, DdpmUNetConfig.Cifar10).Placement;
             Assert.Equal(preset, Over(preset, ""));
         }
     }
@@ -45,7 +46,7 @@ public class PlacementOptionsTests
         };
         Assert.Equal(new PlacementOptions().All.Select(o => o.Name).Order(), cases.Select(c => c.Option).Order());
 
-        var method = MethodPresets.For(QuantMethod.QDiffusion).Placement;   // full placement, no split time embedding
+        var method = MethodPresets.For(QuantMethod.QDiffusion, DdpmUNetConfig.Cifar10).Placement;   // full placement, no split time embedding
         foreach (var (option, arguments, changed) in cases)
         {
             Assert.False(changed(method), $"{option}: the method already has the value the test gives");

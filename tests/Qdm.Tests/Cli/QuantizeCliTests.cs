@@ -10,6 +10,7 @@ public class QuantizeCliTests : TempFolder
     [Theory]
     [InlineData("ptq4dm")]
     [InlineData("di2n")]
+    [InlineData("int8")]
     public void Quantize_writes_a_quantized_model_with_its_provenance_and_resumes_from_its_work_folder(string method)
     {
         var model = ModelFactory.Create(CheckpointLoadingTests.TinyIddpm);
@@ -25,6 +26,12 @@ public class QuantizeCliTests : TempFolder
         var file = Qdm.IO.Safetensors.Read(outPath);
         Assert.Equal("qdm-compact-model", file.Metadata["format"]);
         Assert.Contains(method == "ptq4dm" ? "\"Kind\":0" : "\"SplitTimeEmbedding\":true", file.Metadata["placement"]);
+        if (method == "int8")   // every part of the preset reaches the file, the architecture's own first conv excluded
+        {
+            Assert.Contains("\"IntegerKernels\":true", file.Metadata["placement"]);
+            Assert.Contains("\"Exclude\":[\"^input_blocks\\\\.0\\\\.0$\"]", file.Metadata["placement"]);
+            Assert.Equal("true", file.Metadata["bias_correction"]);
+        }
         Assert.Contains(file.Tensors.Keys, k => k.EndsWith("/int"));   // integer weights (AdaRound decisions applied)
 
         // It samples without calibration data or the FP checkpoint, in both engines.
