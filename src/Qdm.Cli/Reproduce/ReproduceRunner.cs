@@ -117,6 +117,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             UnitsImproved = outcome.Units.Count(u => !u.Resumed && u.MseAfter < u.MseBefore),
             Before = outcome.Before,
             After = outcome.After,
+            Cpu = CpuDescription.Current(),
         });
         AnsiConsole.MarkupLineInterpolated($"          rel. output MSE vs FP (mean over steps) {outcome.Before.Average(s => s.Relative):E3} → {outcome.After.Average(s => s.Relative):E3}, {outcome.Seconds:F0} s");
     }
@@ -168,6 +169,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             ResultFiles.Write(recordPath, new SamplingRecord
             {
                 Engine = ort is null ? "torchsharp" : "onnxruntime", Images = sampled.Images, Seconds = sampled.Seconds, FreshImages = fresh,
+                Cpu = CpuDescription.Current(),
             });
         return fresh > 0;
     }

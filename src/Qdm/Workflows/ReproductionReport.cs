@@ -38,6 +38,7 @@ public static class ReproductionReport
         text.AppendLine($"- scale: {context.Scale.Describe()}; sampling seed {context.Scale.SampleSeed} (every row uses the same initial noise)");
         text.AppendLine($"- sampling engine: {context.Engine}");
         text.AppendLine($"- machine: {context.Machine}; whole command {Duration(context.WallSeconds)} this run (stages already done were reused)");
+        foreach (var line in WhereComputed(results)) text.AppendLine(line);
         foreach (var (network, reference) in context.References)
             text.AppendLine($"- {network} reference: {reference ?? "none given (--ref); the distribution columns are empty, the paired columns compare with the FP samples"}");
         text.AppendLine("- reconstruction for every quantized row: PTQ4DM's recipe (QDrop p 0.5, rounding weight 0.01) at the iterations above; only the named part differs between rows");
@@ -140,6 +141,22 @@ public static class ReproductionReport
         : string.Join(" / ", Enumerable.Range(0, perSeed[0].Count).Select(c => Format(perSeed.Average(v => v[c]), "+0.0;-0.0;0.0")));
 
     internal static string Format(double value, string format) => value.ToString(format, Invariant);
+
+    /// <summary>
+    /// One line per CPU that sampled or quantized rows, with each row's sampling rate: a run over several sessions may
+    /// span machines of different speed, and the times in the table are only comparable within one.
+    /// </summary>
+    public static IEnumerable<string> WhereComputed(IReadOnlyDictionary<string, RowResults> results)
+    {
+        var sampled = results.Where(r => r.Value.Sampling is not null).GroupBy(r => r.Value.Sampling!.Cpu ?? "CPU not recorded");
+        foreach (var cpu in sampled.OrderBy(g => g.Key, StringComparer.Ordinal))
+            yield return $"- sampled on {cpu.Key}: " + string.Join(", ", cpu.Select(r => r.Value.Sampling!.FreshImages > 0 && r.Value.Sampling.Seconds > 0
+                ? $"{r.Key} {r.Value.Sampling.FreshImages / r.Value.Sampling.Seconds:F2} images/s (last {r.Value.Sampling.FreshImages} images)"
+                : $"{r.Key} (resumed, no new images)"));
+        var quantized = results.Where(r => r.Value.Quantization is not null).GroupBy(r => r.Value.Quantization!.Cpu ?? "CPU not recorded");
+        foreach (var cpu in quantized.OrderBy(g => g.Key, StringComparer.Ordinal))
+            yield return $"- quantized on {cpu.Key}: {string.Join(", ", cpu.Select(r => r.Key))}";
+    }
 
     private static string Duration(double seconds) => seconds < 120 ? $"{seconds:F0} s" : seconds < 7200 ? $"{seconds / 60:F1} min" : $"{seconds / 3600:F1} h";
 }

@@ -16,6 +16,8 @@ public sealed record QuantizationRecord
     /// <summary>Per-step relative output MSE vs FP (teacher-forced) after ranges only and after reconstruction.</summary>
     public required IReadOnlyList<StepError> Before { get; init; }
     public required IReadOnlyList<StepError> After { get; init; }
+    /// <summary>Where it ran (<see cref="CpuDescription"/>); null in records written before it was kept.</summary>
+    public string? Cpu { get; init; }
 }
 
 /// <summary>ONNX Runtime against the simulated model on the same FP-trajectory inputs, next to the quantization error itself.</summary>
@@ -36,6 +38,8 @@ public sealed record SamplingRecord
     /// <summary>Seconds spent on images made by this process (resumed images excluded), and how many those were.</summary>
     public double Seconds { get; init; }
     public long FreshImages { get; init; }
+    /// <summary>Where those images were made (<see cref="CpuDescription"/>); null in records written before it was kept.</summary>
+    public string? Cpu { get; init; }
 }
 
 /// <summary>Metrics of one sample set in one feature space; null where not computable (no reference, no classifier).</summary>
