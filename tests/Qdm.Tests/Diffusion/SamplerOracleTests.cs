@@ -89,7 +89,13 @@ public class SamplerOracleTests(ITestOutputHelper output)
         var (xs, x0s) = Trajectory(cb => Sampler.Sample(Iddpm32(), new GaussianDiffusion(DiffusionConfig.IddpmCosine4000), config,
             o["x_T"], noise, s => { modelTimes.Add(s.ModelTime); cb(s); }));
         Assert.Equal(o["p10_model_t"].data<float>().ToArray(), modelTimes);
-        double d = TensorAssert.Close(o["p10_samples"], xs[1..], 5.5e-6 * 5, "samples");
+        for (int i = 0; i < 10; i++) output.WriteLine($"step {i}: samples {(o["p10_samples"][i] - xs[i + 1]).abs().max().item<float>():G3}, x0 {(o["p10_pred_xstart"][i] - x0s[i]).abs().max().item<float>():G3}");
+        // Step 8 (respaced t 444 → 0) is the last one that adds noise, scaled by exp(½·log variance), where the learned
+        // interpolation between log β and log β̃ has its widest span (β̃ is tiny next to t = 0): there the model's
+        // variance-channel rounding is amplified. On an AVX2 CPU (Zen 3) it reached 5.25e-5 while every other step stayed
+        // within 8e-6 and pred_xstart within 1.4e-5; on AVX-512 (Zen 4) the whole trajectory stayed within 2.75e-5.
+        double d = TensorAssert.Close(o["p10_samples"][..8], xs[1..9], 5.5e-6 * 5, "samples before the last noisy step");
+        d = Math.Max(d, TensorAssert.Close(o["p10_samples"][8..], xs[9..], 5.5e-6 * 20, "samples of the last noisy step and the final one"));
         double d0 = TensorAssert.Close(o["p10_pred_xstart"], x0s, 5.5e-6 * 10, "pred_xstart");
         output.WriteLine($"iddpm p10: max |samples - ref| = {d:G3}, pred_xstart {d0:G3}");
     }
