@@ -32,7 +32,7 @@ public sealed class OrtUNet : IDisposable
         if (!fuseQdq) options.AddSessionConfigEntry("session.disable_quant_qdq", "1");
         // x64 CPUs without VNNI (AVX2, e.g. Zen 3) run u8×s8 products through pmaddubsw, whose int16 pair sums saturate
         // (255·127·2 > 32767): the fused model then drifts from the simulation (OnnxExportTests: 1.28× the quantization
-        // noise). This option makes ORT use u8×u8 kernels there for weights outside [-64, 63]; on VNNI CPUs it changes nothing.
+        // noise). This option makes ORT use u8×u8 kernels there for weights outside [-64, 63]; on VNNI CPUs it does nothing (by ORT's description).
         else options.AddSessionConfigEntry("session.x64quantprecision", "1");
         if (optimizedModelPath is not null) options.OptimizedModelFilePath = optimizedModelPath;
         if (profilePrefix is not null)
