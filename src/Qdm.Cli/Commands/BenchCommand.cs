@@ -38,7 +38,7 @@ public static class BenchCommand
                 }
             }
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLineInterpolated($"[grey]{get_num_threads()} threads; ratios > 1 mean faster than the PyTorch reference figure.[/]");
+            AnsiConsole.MarkupLineInterpolated($"[grey]{Workflows.CpuDescription.Current()}; {get_num_threads()} threads; ratios > 1 mean faster than the PyTorch reference figure.[/]");
             return 0;
         }));
 

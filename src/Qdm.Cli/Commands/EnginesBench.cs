@@ -83,7 +83,7 @@ public static class EnginesBench
             long compactBytes = new FileInfo(compact).Length;
             File.Delete(compact);
             long fp32Bytes = fp.Network.parameters().Sum(p => p.numel()) * 4;
-            AnsiConsole.MarkupLineInterpolated($"[grey]batch {n}, {threads} threads, one process. Sizes: FP32 weights {fp32Bytes / 1e6:F1} MB; quantized .qdm {compactBytes / 1e6:F2} MB ({(double)compactBytes / fp32Bytes:F3}×); ONNX graphs {fpOnnx.CalculateSize() / 1e6:F1} MB (FP32), {qOnnx.CalculateSize() / 1e6:F1} MB (QDQ). Peak memory of this process: {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB.[/]");
+            AnsiConsole.MarkupLineInterpolated($"[grey]{Workflows.CpuDescription.Current()}; batch {n}, {threads} threads, one process. Sizes: FP32 weights {fp32Bytes / 1e6:F1} MB; quantized .qdm {compactBytes / 1e6:F2} MB ({(double)compactBytes / fp32Bytes:F3}×); ONNX graphs {fpOnnx.CalculateSize() / 1e6:F1} MB (FP32), {qOnnx.CalculateSize() / 1e6:F1} MB (QDQ). Peak memory of this process: {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB.[/]");
             return 0;
         }));
         return command;

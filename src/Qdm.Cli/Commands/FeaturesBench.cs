@@ -28,7 +28,7 @@ public static class FeaturesBench
             using (var resnet = new ResNet18FeatureNetwork(ResNet18FeatureNetwork.DefaultModelsFolder, get_num_threads()))
                 table.AddRow(Row(resnet, "ResNet-18 (ImageNet, 224×224, ONNX Runtime)", data, b));
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLineInterpolated($"[grey]{get_num_threads()} threads.[/]");
+            AnsiConsole.MarkupLineInterpolated($"[grey]{Workflows.CpuDescription.Current()}; {get_num_threads()} threads.[/]");
             return 0;
         }));
         return command;
