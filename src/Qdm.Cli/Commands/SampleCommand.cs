@@ -69,6 +69,13 @@ public static class SampleCommand
             AnsiConsole.MarkupLineInterpolated($"[bold]model[/]   {loaded.Source}");
             AnsiConsole.MarkupLineInterpolated($"          {loaded.Config.Describe()}; {loaded.Diffusion.Describe()}");
             AnsiConsole.MarkupLineInterpolated($"[bold]sampler[/] {samplerConfig.Describe()}; engine {(ort is null ? "TorchSharp" : "ONNX Runtime")}, {parallelism.Describe()}");
+            if (ort is not null && Export.OrtUNet.FusesIntoIntegerKernels(loaded.Network) && Workflows.CpuDescription.HasVnni() == false)
+            {
+                var weights = loaded.Network.modules().OfType<Quant.QuantLayer>().SelectMany(l => l.WeightQuantizers).Where(q => !q.Spec.PassThrough).ToList();
+                int eightBit = weights.Count(q => q.Spec.Bits == 8);
+                if (eightBit > 0)
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]note[/]    this CPU has no VNNI: ONNX Runtime runs those of the {eightBit} 8-bit weight tensors (of {weights.Count}) whose values leave [[-64, 63]] in its slower u8×u8 kernels (for a whole 8-bit network about FP32 speed; README: Choosing settings); 7-bit weights (qdm quantize --w-bits 7) keep the fast int8 kernels at some cost in quality");
+            }
             if (ort is not null && result.GetValue(agreement) is > 0 and var trajectories) PrintAgreement(loaded, denoiser!, samplerConfig, trajectories);
             var (first, length) = job.ShardRange();
             AnsiConsole.MarkupLineInterpolated($"[bold]images[/]  {first}..{first + length - 1} of {job.Count} (shard {shardIndex}/{shardCount}), seed {job.Seed}, batch {job.BatchSize}");

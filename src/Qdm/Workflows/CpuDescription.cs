@@ -12,6 +12,17 @@ public static class CpuDescription
         File.Exists("/proc/cpuinfo") ? FromCpuInfo(File.ReadAllText("/proc/cpuinfo"), Environment.ProcessorCount)
                                      : $"{RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} threads";
 
+    /// <summary>
+    /// False on an x64 CPU whose flags lack VNNI (AVX2-only parts such as Zen 3): ORT's u8×s8 int8 kernels would saturate
+    /// there with 8-bit weights, so it falls back to slower u8×u8 kernels (OrtUNet). Null where it cannot tell.
+    /// </summary>
+    public static bool? HasVnni() =>
+        File.Exists("/proc/cpuinfo") && RuntimeInformation.ProcessArchitecture == Architecture.X64 ? FlagsHaveVnni(File.ReadAllText("/proc/cpuinfo")) : null;
+
+    public static bool FlagsHaveVnni(string cpuinfo) =>
+        cpuinfo.Split('\n').FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) is { } flags
+        && flags.Split(new[] { ' ', '\t', ':' }, StringSplitOptions.RemoveEmptyEntries).Any(f => f is "avx512_vnni" or "avx_vnni");
+
     /// <summary>Model name, family and model (the vendor's generation, where the name alone says little), the widest vector unit, thread count.</summary>
     public static string FromCpuInfo(string cpuinfo, int threads)
     {

@@ -41,6 +41,9 @@ public class QuantizeCliTests : TempFolder
             var sampled = QdmProcess.Run("sample", "--model", outPath, "--backend", backend, "--n", "2", "--batch", "2", "--steps", "2", "--no-png",
                 "--agreement", "1", "--out", Path.Combine(dir, "samples-" + backend));
             Assert.True(sampled.ExitCode == 0, sampled.Stderr + sampled.Stdout);
+            // Only an integer-kernel model on a CPU without VNNI gets the note about ORT's slower u8×u8 kernels.
+            bool noted = sampled.Stdout.Contains("this CPU has no VNNI");
+            Assert.Equal(backend == "ort" && method == "int8" && Qdm.Workflows.CpuDescription.HasVnni() == false, noted);
             if (backend == "ort")   // per-step ORT-vs-simulated error, one row per step, small against the output's own size
             {
                 var rows = sampled.Stdout.Split('\n').Where(l => l.StartsWith("│ ") && !l.Contains("step")).ToList();

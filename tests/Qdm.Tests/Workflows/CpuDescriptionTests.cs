@@ -27,4 +27,13 @@ public class CpuDescriptionTests
             CpuDescription.FromCpuInfo(Zen3.Replace("model\t\t: 1", "model\t\t: 17").Replace("avx2", "avx2 avx512f avx512bw"), 2));
         Assert.Equal("unknown CPU (no AVX, 4 threads)", CpuDescription.FromCpuInfo("processor : 0\nflags : fpu sse2\n", 4));
     }
+
+    [Fact]
+    public void VNNI_is_read_from_the_flags_in_either_form()
+    {
+        Assert.False(CpuDescription.FlagsHaveVnni(Zen3));
+        Assert.True(CpuDescription.FlagsHaveVnni(Zen3.Replace("avx2", "avx2 avx512f avx512_vnni")));   // Zen 4, Ice Lake…
+        Assert.True(CpuDescription.FlagsHaveVnni(Zen3.Replace("avx2", "avx2 avx_vnni")));              // Alder Lake, Zen 5 clients…
+        Assert.False(CpuDescription.FlagsHaveVnni(Zen3.Replace("avx2", "avx2 avx512_vnni_like")));
+    }
 }
