@@ -36,9 +36,11 @@ public sealed class FeatureOptions
         };
     }
 
-    /// <summary>Extracts features with a progress bar showing images/s.</summary>
-    public static FeatureSet ExtractWithProgress(IFeatureNetwork network, IImageSource images, int batch)
+    /// <summary>Extracts features with a progress bar showing images/s; with parts, resumably (see <see cref="FeatureParts"/>).</summary>
+    public static FeatureSet ExtractWithProgress(IFeatureNetwork network, IImageSource images, int batch, FeatureParts? parts = null)
     {
+        if (parts is { SavedParts: > 0 })
+            AnsiConsole.MarkupLineInterpolated($"[grey]resuming from {parts.SavedParts} finished part(s) in {parts.Folder}[/]");
         FeatureSet result = null!;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         AnsiConsole.Progress()
@@ -46,11 +48,17 @@ public sealed class FeatureOptions
             .Start(ctx =>
             {
                 var task = ctx.AddTask("features", maxValue: images.Count);
-                result = FeatureSet.Extract(network, images, batch, new SynchronousProgress<long>(done =>
+                // Rate from the first report on: after a resume that report already counts the parts read back from disk.
+                long firstDone = -1;
+                double firstSeconds = 0;
+                var progress = new SynchronousProgress<long>(done =>
                 {
+                    if (firstDone < 0) (firstDone, firstSeconds) = (done, clock.Elapsed.TotalSeconds);
                     task.Value = done;
-                    task.Description = $"features [grey]{done / clock.Elapsed.TotalSeconds:F1} img/s[/]";
-                }));
+                    double seconds = clock.Elapsed.TotalSeconds - firstSeconds;
+                    if (seconds > 0) task.Description = $"features [grey]{(done - firstDone) / seconds:F1} img/s[/]";
+                });
+                result = parts is null ? FeatureSet.Extract(network, images, batch, progress) : parts.Extract(network, images, batch, progress);
             });
         return result;
     }

@@ -35,7 +35,9 @@ public static class ReferenceCommand
                 if (File.Exists(path)) { AnsiConsole.MarkupLineInterpolated($"[grey]reusing {path}[/]"); return path; }
                 var source = open();
                 AnsiConsole.MarkupLineInterpolated($"[bold]{name}[/]: {source.Description}");
-                FeatureOptions.ExtractWithProgress(network, source, batch).Statistics().Save(path);
+                var parts = new FeatureParts(path + ".parts");
+                FeatureOptions.ExtractWithProgress(network, source, batch, parts).Statistics().Save(path);
+                parts.Delete();
                 return path;
             }
 

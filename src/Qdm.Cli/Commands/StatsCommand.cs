@@ -21,9 +21,12 @@ public static class StatsCommand
             using var network = features.Open(result);
             AnsiConsole.MarkupLineInterpolated($"[bold]images[/]   {source.Description}");
             AnsiConsole.MarkupLineInterpolated($"[bold]features[/] {network.Name}");
-            var set = FeatureOptions.ExtractWithProgress(network, source, result.GetValue(features.Batch));
-            set.Statistics().Save(result.GetValue(output)!);
-            AnsiConsole.MarkupLineInterpolated($"[green]wrote[/]    {result.GetValue(output)} ({set.Count} images; pooled {network.PooledSize}-d with the features for KID and precision/recall, spatial {network.SpatialSize}-d)");
+            var outPath = result.GetValue(output)!;
+            var parts = new FeatureParts(outPath + ".parts");   // a stopped run resumes from the parts finished so far
+            var set = FeatureOptions.ExtractWithProgress(network, source, result.GetValue(features.Batch), parts);
+            set.Statistics().Save(outPath);
+            parts.Delete();
+            AnsiConsole.MarkupLineInterpolated($"[green]wrote[/]    {outPath} ({set.Count} images; pooled {network.PooledSize}-d with the features for KID and precision/recall, spatial {network.SpatialSize}-d)");
             return 0;
         }));
         return command;
