@@ -19,22 +19,27 @@ public static class CpuDescription
     public static bool? HasVnni() =>
         File.Exists("/proc/cpuinfo") && RuntimeInformation.ProcessArchitecture == Architecture.X64 ? FlagsHaveVnni(File.ReadAllText("/proc/cpuinfo")) : null;
 
-    public static bool FlagsHaveVnni(string cpuinfo) =>
-        cpuinfo.Split('\n').FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) is { } flags
-        && flags.Split(new[] { ' ', '\t', ':' }, StringSplitOptions.RemoveEmptyEntries).Any(f => f is "avx512_vnni" or "avx_vnni");
+    public static bool FlagsHaveVnni(string cpuinfo) => FirstCpu(cpuinfo).Flags.Overlaps(new[] { "avx512_vnni", "avx_vnni" });
 
     /// <summary>Model name, family and model (the vendor's generation, where the name alone says little), the widest vector unit, thread count.</summary>
     public static string FromCpuInfo(string cpuinfo, int threads)
     {
-        var first = cpuinfo.Split('\n')
+        var (first, flags) = FirstCpu(cpuinfo);
+        string name = first.GetValueOrDefault("model name", "unknown CPU");
+        string vector = flags.Contains("avx512f") ? "AVX-512" : flags.Contains("avx2") ? "AVX2" : flags.Contains("avx") ? "AVX" : "no AVX";
+        string generation = first.TryGetValue("cpu family", out var family) && first.TryGetValue("model", out var model) ? $"family {family} model {model}, " : "";
+        return $"{name} ({generation}{vector}, {threads} threads)";
+    }
+
+    /// <summary>The first processor's fields (every core repeats them) and its feature flags.</summary>
+    private static (Dictionary<string, string> Fields, HashSet<string> Flags) FirstCpu(string cpuinfo)
+    {
+        var fields = cpuinfo.Split('\n')
             .Select(l => l.Split(':', 2))
             .Where(kv => kv.Length == 2)
             .Select(kv => (Key: kv[0].Trim(), Value: kv[1].Trim()))
             .GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.First().Value);
-        string name = first.GetValueOrDefault("model name", "unknown CPU");
-        var flags = first.GetValueOrDefault("flags", "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
-        string vector = flags.Contains("avx512f") ? "AVX-512" : flags.Contains("avx2") ? "AVX2" : flags.Contains("avx") ? "AVX" : "no AVX";
-        string generation = first.TryGetValue("cpu family", out var family) && first.TryGetValue("model", out var model) ? $"family {family} model {model}, " : "";
-        return $"{name} ({generation}{vector}, {threads} threads)";
+        var flags = fields.GetValueOrDefault("flags", "").Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        return (fields, flags);
     }
 }
