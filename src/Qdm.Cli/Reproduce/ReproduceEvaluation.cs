@@ -175,9 +175,11 @@ internal sealed class ReproduceEvaluation(ReproduceSettings settings, ReproduceF
         var fingerprint = cache + ".txt";
         if (File.Exists(cache) && File.Exists(fingerprint) && File.ReadAllText(fingerprint) == name) return ReferenceStatistics.Load(cache);
         AnsiConsole.MarkupLineInterpolated($"[bold]reference[/] {network.PooledMetric} statistics of {source.Description}");
-        var stats = FeatureOptions.ExtractWithProgress(network, source, 50).Statistics(keepFeatures: true);
+        var parts = new FeatureParts(cache + ".parts");   // e.g. 50,000 training images: resumable across sessions
+        var stats = FeatureOptions.ExtractWithProgress(network, source, 50, parts).Statistics(keepFeatures: true);
         stats.Save(cache);
         IO.AtomicFile.WriteAllText(fingerprint, name);
+        parts.Delete();
         return stats;
     }
 }
