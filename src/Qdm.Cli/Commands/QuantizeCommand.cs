@@ -107,7 +107,7 @@ public static class QuantizeCommand
                 ["seconds"] = seconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture),
             });
             File.WriteAllText(Path.Combine(workDir, "quantizers.csv"), QuantReport.ToCsv(QuantReport.Build(q)));
-            PrintSummary(q, units, before, after, seconds, outPath);
+            PrintSummary(q, units, before, after, seconds, outcome.Times, outPath);
             return 0;
         }));
         return command;
@@ -154,7 +154,7 @@ public static class QuantizeCommand
 
     private static double Median(IReadOnlyList<StepError> steps) => steps.Select(s => s.Relative).Order().ElementAt(steps.Count / 2);
 
-    private static void PrintSummary(QuantizedUNet q, List<UnitResult> units, IReadOnlyList<StepError> before, IReadOnlyList<StepError> after, double seconds, string outPath)
+    private static void PrintSummary(QuantizedUNet q, List<UnitResult> units, IReadOnlyList<StepError> before, IReadOnlyList<StepError> after, double seconds, Workflows.QuantizationTimes times, string outPath)
     {
         var steps = new Table().AddColumns("step", "t", "rel. MSE vs FP: ranges only", "after reconstruction");
         int stride = Math.Max(1, before.Count / 10);
@@ -173,6 +173,6 @@ public static class QuantizeCommand
         }
         if (units.Count > fresh.Count) AnsiConsole.MarkupLineInterpolated($"{units.Count - fresh.Count} units resumed from the work folder");
         AnsiConsole.MarkupLineInterpolated($"quantizers: {q.Weights.Count()} weight, {q.Activations.Count()} activation (every one, with bits, range and step: quantizers.csv in the work folder)");
-        AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] {outPath} in {seconds:F0} s (whole run, this process)");
+        AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] {outPath} in {seconds:F0} s (whole run, this process; {times.Describe()})");
     }
 }

@@ -118,8 +118,9 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             Before = outcome.Before,
             After = outcome.After,
             Cpu = CpuDescription.Current(),
+            Times = outcome.Times,
         });
-        AnsiConsole.MarkupLineInterpolated($"          rel. output MSE vs FP (mean over steps) {outcome.Before.Average(s => s.Relative):E3} → {outcome.After.Average(s => s.Relative):E3}, {outcome.Seconds:F0} s");
+        AnsiConsole.MarkupLineInterpolated($"          rel. output MSE vs FP (mean over steps) {outcome.Before.Average(s => s.Relative):E3} → {outcome.After.Average(s => s.Relative):E3}, {outcome.Seconds:F0} s ({outcome.Times.Describe()})");
     }
 
     /// <summary>

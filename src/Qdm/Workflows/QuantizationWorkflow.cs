@@ -31,7 +31,17 @@ public sealed record QuantizationOutcome(
     IReadOnlyList<UnitResult> Units,
     IReadOnlyList<StepError> Before,
     IReadOnlyList<StepError> After,
-    double Seconds);
+    double Seconds,
+    QuantizationTimes Times);
+
+/// <summary>Wall seconds of each stage of one quantization run (0 for a stage that did not run).</summary>
+public sealed record QuantizationTimes(double Calibration, double Ranges, double StepErrors, double Reconstruction, double BiasCorrection)
+{
+    public string Describe() =>
+        FormattableString.Invariant($"calibration data {Calibration:F1} s, weight and activation ranges {Ranges:F1} s, per-step error {StepErrors:F1} s") +
+        (Reconstruction > 0 ? FormattableString.Invariant($", reconstruction {Reconstruction:F1} s") : "") +
+        (BiasCorrection > 0 ? FormattableString.Invariant($", bias correction {BiasCorrection:F1} s") : "");
+}
 
 /// <summary>Progress of the stages of a quantization run (all optional).</summary>
 public sealed class QuantizationProgress
@@ -62,6 +72,9 @@ public static class QuantizationWorkflow
         var (data, reused) = LoadOrBuildCalibration(fp, job.Calibration, calibrationFolder ?? workDir, progress?.Calibration, images,
             shared: calibrationFolder is not null);
         progress?.CalibrationReady?.Invoke(data, reused);
+        double lapStart = 0;
+        double Lap() { double now = clock.Elapsed.TotalSeconds, seconds = now - lapStart; lapStart = now; return seconds; }
+        double calibrationSeconds = Lap();
 
         var q = Quantization.Quantize(toQuantize.Network, job.Placement);
         using (no_grad())
@@ -72,16 +85,23 @@ public static class QuantizationWorkflow
                 q.Network.call(x, modelTime).Dispose();
             }
         progress?.RangesObserved?.Invoke(q);
+        double rangeSeconds = Lap();
 
         var sampler = DiffusionModel.DefaultSamplerFor(fp.Config.Family, SamplerKind.Ddim, job.Calibration.SamplingSteps);
         long evalSeed = job.Seed + 1_000_003;   // disjoint from the calibration trajectories' seed
         var before = StepErrors.Measure(fp, q.Network, sampler, job.EvalImages, evalSeed);
+        double stepErrorSeconds = Lap();
         var units = job.Reconstruction.Iterations > 0
             ? Reconstructor.Run(q, fp.Network, data, job.Reconstruction, workDir, progress?.Units, progress?.Iterations)
             : Array.Empty<UnitResult>();
+        double reconstructionSeconds = Lap();
         if (job.BiasCorrection) Reconstruction.BiasCorrection.Apply(q, data);
+        double biasSeconds = Lap();
         var after = units.Count > 0 || job.BiasCorrection ? StepErrors.Measure(fp, q.Network, sampler, job.EvalImages, evalSeed) : before;
-        return new QuantizationOutcome(q, units, before, after, clock.Elapsed.TotalSeconds);
+        stepErrorSeconds += Lap();
+        var times = new QuantizationTimes(calibrationSeconds, rangeSeconds, stepErrorSeconds,
+            job.Reconstruction.Iterations > 0 ? reconstructionSeconds : 0, job.BiasCorrection ? biasSeconds : 0);
+        return new QuantizationOutcome(q, units, before, after, clock.Elapsed.TotalSeconds, times);
     }
 
     private static (CalibrationSet Set, bool Reused) LoadOrBuildCalibration(DiffusionModel fp, CalibrationConfig config, string folder,

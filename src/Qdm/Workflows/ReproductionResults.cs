@@ -18,6 +18,8 @@ public sealed record QuantizationRecord
     public required IReadOnlyList<StepError> After { get; init; }
     /// <summary>Where it ran (<see cref="CpuDescription"/>); null in records written before it was kept.</summary>
     public string? Cpu { get; init; }
+    /// <summary>Seconds per stage; null in records written before they were kept.</summary>
+    public QuantizationTimes? Times { get; init; }
 }
 
 /// <summary>ONNX Runtime against the simulated model on the same FP-trajectory inputs, next to the quantization error itself.</summary>

@@ -53,6 +53,14 @@ public class QuantizeCliTests : TempFolder
         }
         Assert.True(File.Exists(Path.Combine(outPath + ".work", "calibration_timesteps.png")));
         Assert.Contains("mean relative output MSE", first.Stdout);
+        // Each stage's time, and together no more than the whole run (which adds loading and saving).
+        var flat = System.Text.RegularExpressions.Regex.Replace(first.Stdout, @"\s+", " ");
+        var timing = System.Text.RegularExpressions.Regex.Match(flat,
+            @"in (\d+) s \(whole run, this process; calibration data ([\d.]+) s, weight and activation ranges ([\d.]+) s, per-step error ([\d.]+) s, reconstruction ([\d.]+) s");
+        Assert.True(timing.Success, flat);
+        var stages = Enumerable.Range(2, 4).Select(i => double.Parse(timing.Groups[i].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(stages.Sum() <= double.Parse(timing.Groups[1].Value) + 1, $"stages {string.Join(", ", stages)} vs whole run {timing.Groups[1].Value} s");
+        Assert.True(stages[3] > 0, "two reconstruction iterations per unit take measurable time");
 
         Qdm.IO.Safetensors.Write(path, model.state_dict());   // the resumed run needs its checkpoint again
         var again = QdmProcess.Run(args);
