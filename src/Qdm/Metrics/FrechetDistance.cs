@@ -16,9 +16,21 @@ public static class FrechetDistance
     {
         if (a.Dimension != b.Dimension)
             throw new QdmInputException($"cannot compare statistics of {a.Dimension} and {b.Dimension} dimensions (different feature networks?).");
-        double d = Compute(a.Mu, a.Sigma, b.Mu, b.Sigma, 0);
+        double d = Unregularised(a, b);
         // pytorch-fid / ADM fallback for near-singular products: offset both covariances by eps·I.
         return double.IsFinite(d) ? d : Compute(a.Mu, a.Sigma, b.Mu, b.Sigma, 1e-6);
+    }
+
+    /// <summary>The distance with each set's cached range root: the same arithmetic as Compute(…, eps 0).</summary>
+    private static double Unregularised(GaussianStatistics a, GaussianStatistics b)
+    {
+        using var scope = NewDisposeScope();
+        var s1 = a.Sigma.to(ScalarType.Float64);
+        var s2 = b.Sigma.to(ScalarType.Float64);
+        var diff = a.Mu.to(ScalarType.Float64) - b.Mu.to(ScalarType.Float64);
+        var traceSqrt = linalg.svdvals(a.RangeRoot.t().matmul(b.RangeRoot)).sum();
+        var d = diff.dot(diff) + s1.trace() + s2.trace() - 2 * traceSqrt;
+        return d.item<double>();
     }
 
     /// <summary>
@@ -28,7 +40,7 @@ public static class FrechetDistance
     public static Func<GaussianStatistics, double> To(GaussianStatistics reference)
     {
         var sigma = reference.Sigma.to(ScalarType.Float64);
-        var root = RangeRoot(sigma);
+        var root = reference.RangeRoot;
         var mu = reference.Mu.to(ScalarType.Float64);
         double trace = sigma.trace().item<double>();
         return sample =>
@@ -38,7 +50,7 @@ public static class FrechetDistance
             using var scope = NewDisposeScope();
             var s = sample.Sigma.to(ScalarType.Float64);
             var diff = sample.Mu.to(ScalarType.Float64) - mu;
-            var traceSqrt = linalg.svdvals(RangeRoot(s).t().matmul(root)).sum();
+            var traceSqrt = linalg.svdvals(RangeRoot(s).t().matmul(root)).sum();   // not cached: replicates are thrown away
             double d = (diff.dot(diff) + s.trace() - 2 * traceSqrt).item<double>() + trace;
             return double.IsFinite(d) ? d : Compute(sample, reference);
         };
@@ -70,7 +82,7 @@ public static class FrechetDistance
     }
 
     /// <summary>V·diag(√λ) over the eigenvalues above numpy's matrix_rank tolerance (λ_max·d·ε).</summary>
-    private static Tensor RangeRoot(Tensor sigma)
+    internal static Tensor RangeRoot(Tensor sigma)
     {
         var (values, vectors) = linalg.eigh(Symmetrise(sigma));
         double tolerance = values.max().item<double>() * sigma.shape[0] * 2.220446049250313e-16;

@@ -19,6 +19,15 @@ public sealed record GaussianStatistics(Tensor Mu, Tensor Sigma, long Count)
     }
 
     public int Dimension => (int)Mu.shape[0];
+
+    private Tensor? rangeRoot;
+
+    /// <summary>
+    /// V·diag(√λ) of Σ on its numerical range (see <see cref="FrechetDistance"/>), computed once per statistics object:
+    /// a reference set, or the FP samples, is compared with every row of a table, and at 1,372 spatial dimensions each
+    /// eigen-decomposition takes seconds.
+    /// </summary>
+    internal Tensor RangeRoot => rangeRoot ??= FrechetDistance.RangeRoot(Sigma.to(ScalarType.Float64)).DetachFromDisposeScope();
 }
 
 /// <summary>

@@ -83,4 +83,21 @@ public class FrechetDistanceTests
         var (q, _) = linalg.qr(randn(new long[] { n, n }, dtype: ScalarType.Float64, generator: new Generator((ulong)seed)));
         return q;
     }
+
+    [Fact]
+    public void A_reference_compared_with_many_sets_gives_each_the_value_fresh_statistics_give()
+    {
+        var g = new Generator(5);
+        var reference = GaussianStatistics.FromFeatures(randn(new long[] { 200, 40 }, generator: g));
+        var sets = Enumerable.Range(0, 3).Select(i => randn(new long[] { 60, 40 }, generator: g) * (1 + 0.2 * i)).ToList();
+        // The reference's eigen-decomposition is kept after the first comparison; every later one must be unchanged by it.
+        var reused = sets.Select(x => FrechetDistance.Compute(GaussianStatistics.FromFeatures(x), reference)).ToList();
+        for (int i = 0; i < sets.Count; i++)
+        {
+            var fresh = new GaussianStatistics(reference.Mu.clone(), reference.Sigma.clone(), reference.Count);
+            Assert.Equal(FrechetDistance.Compute(GaussianStatistics.FromFeatures(sets[i]), fresh), reused[i]);
+            Assert.Equal(FrechetDistance.To(fresh)(GaussianStatistics.FromFeatures(sets[i])), reused[i], 9);
+        }
+        Assert.True(reused.Distinct().Count() == 3 && reused.All(d => d > 0));
+    }
 }
