@@ -15,7 +15,11 @@ public static class EvalCommand
         var skip = new Option<long>("--skip") { Description = "Leave out the first N samples (e.g. disjoint subsets: --skip 1000 --limit 1000)." };
         var reference = new Option<string>("--ref") { Description = "Reference statistics from qdm stats (or pytorch-fid's .npz).", Required = true };
         var bootstrap = new Option<int>("--bootstrap") { Description = "Also print the sampling noise of the pooled FD: std over N bootstrap resamples of the samples (0 = off).", DefaultValueFactory = _ => 0 };
-        var command = new Command("eval", "Evaluate samples against reference statistics.") { samples, limit, skip, reference, bootstrap };
+        var parts = new Option<string?>("--parts")
+        {
+            Description = "Folder for the features in parts of 5,000 images, saved as they are extracted, so a stopped evaluation of a large set resumes (removed when done).",
+        };
+        var command = new Command("eval", "Evaluate samples against reference statistics.") { samples, limit, skip, reference, bootstrap, parts };
         features.AddTo(command);
         command.SetAction(result => CliErrors.Run(() =>
         {
@@ -24,8 +28,10 @@ public static class EvalCommand
             using var network = features.Open(result);
             AnsiConsole.MarkupLineInterpolated($"[bold]samples[/]   {source.Description}");
             AnsiConsole.MarkupLineInterpolated($"[bold]reference[/] {result.GetValue(reference)} ({refStats.Pooled.Count} images, {refStats.Network})");
-            var set = FeatureOptions.ExtractWithProgress(network, source, result.GetValue(features.Batch));
+            var featureParts = result.GetValue(parts) is { } folder ? new FeatureParts(folder) : null;
+            var set = FeatureOptions.ExtractWithProgress(network, source, result.GetValue(features.Batch), featureParts);
             var report = Evaluation.Evaluate(network, set, refStats);
+            featureParts?.Delete();
             Print(report);
             if (result.GetValue(bootstrap) is > 0 and var replicates)
             {

@@ -29,8 +29,11 @@ public class MetricsCliTests : TempFolder
         var s = QdmProcess.Run("stats", "--images", samples, "--out", stats, "--inception", weights);
         Assert.True(s.ExitCode == 0, s.Stderr);
         Assert.Contains("inception-v3-fid", Npz.ReadStrings(stats)["network"]);
-        var e = QdmProcess.Run("eval", "--samples", samples, "--ref", stats, "--inception", weights);
+        Assert.False(Directory.Exists(stats + ".parts"), "the feature parts are removed once the statistics are written");
+        var parts = Path.Combine(dir, "eval-parts");
+        var e = QdmProcess.Run("eval", "--samples", samples, "--ref", stats, "--inception", weights, "--parts", parts);
         Assert.True(e.ExitCode == 0, e.Stderr);
+        Assert.False(Directory.Exists(parts));
         var fidLine = e.Stdout.Split('\n').First(l => l.Contains("│ FID "));
         var value = double.Parse(fidLine.Split('│', StringSplitOptions.TrimEntries)[2], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(Math.Abs(value) < 1e-3, fidLine);
