@@ -71,6 +71,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             References = references,
             WallSeconds = clock.Elapsed.TotalSeconds,
             Figures = figures,
+            SampledImages = computations.ToDictionary(r => r.Key, r => folder.SampledImages(r.Key, settings.Scale.Samples)),
         };
         var reportPath = Out("report.md");
         IO.AtomicFile.WriteAllText(reportPath, ReproductionReport.Markdown(rows, results, context));

@@ -15,6 +15,8 @@ public sealed record ReportContext
     public double WallSeconds { get; init; }
     /// <summary>Figures as (file name relative to the report, caption).</summary>
     public IReadOnlyList<(string File, string Caption)> Figures { get; init; } = Array.Empty<(string, string)>();
+    /// <summary>Images sampled so far per computation (its finished batches; the whole set once it is complete).</summary>
+    public IReadOnlyDictionary<string, long> SampledImages { get; init; } = new Dictionary<string, long>();
 }
 
 /// <summary>Writes report.md: the tables (seeds aggregated as mean ± std), an automatic reading of them, and the figures.</summary>
@@ -44,6 +46,13 @@ public static class ReproductionReport
         text.AppendLine("- reconstruction for every quantized row: PTQ4DM's recipe (QDrop p 0.5, rounding weight 0.01) at the iterations above; only the named part differs between rows");
         text.AppendLine("- quantize time: that row's wall time; a calibration set shared by several rows is paid by the first row that built it (e.g. PTQ4DM's NDTC trajectories), so later rows look cheaper");
         text.AppendLine();
+        var progress = Progress(context.SampledImages, context.Scale.Samples).ToList();
+        if (progress.Count > 0)
+        {
+            text.AppendLine("## Progress").AppendLine();
+            foreach (var line in progress) text.AppendLine(line);
+            text.AppendLine();
+        }
 
         foreach (var section in Enum.GetValues<ReproductionSection>())
         {
@@ -156,6 +165,24 @@ public static class ReproductionReport
         var quantized = results.Where(r => r.Value.Quantization is not null).GroupBy(r => r.Value.Quantization!.Cpu ?? "CPU not recorded");
         foreach (var cpu in quantized.OrderBy(g => g.Key, StringComparer.Ordinal))
             yield return $"- quantized on {cpu.Key}: {string.Join(", ", cpu.Select(r => r.Key))}";
+    }
+
+    /// <summary>
+    /// How far a run spread over sessions has got: computations sampled in full, in progress (images of the total) and
+    /// not started. Nothing while every set is complete.
+    /// </summary>
+    public static IEnumerable<string> Progress(IReadOnlyDictionary<string, long> sampled, long perRow)
+    {
+        if (sampled.Count == 0 || sampled.Values.All(n => n >= perRow)) yield break;
+        var finished = sampled.Where(kv => kv.Value >= perRow).Select(kv => kv.Key).ToList();
+        var running = sampled.Where(kv => kv.Value > 0 && kv.Value < perRow).ToList();
+        var waiting = sampled.Where(kv => kv.Value == 0).Select(kv => kv.Key).ToList();
+        yield return $"- sampled in full: {finished.Count} of {sampled.Count} computations" + (finished.Count > 0 ? $" ({string.Join(", ", finished)})" : "");
+        if (running.Count > 0)
+            yield return "- in progress: " + string.Join(", ", running.Select(kv => $"{kv.Key} {kv.Value.ToString("N0", Invariant)} of {perRow.ToString("N0", Invariant)} images"));
+        if (waiting.Count > 0) yield return $"- not started: {string.Join(", ", waiting)}";
+        long done = sampled.Values.Sum(n => Math.Min(n, perRow)), total = perRow * sampled.Count;
+        yield return $"- {done.ToString("N0", Invariant)} of {total.ToString("N0", Invariant)} images sampled ({Format(100.0 * done / total, "F1")} %); the tables show finished sets only";
     }
 
     private static string Duration(double seconds) => seconds < 120 ? $"{seconds:F0} s" : seconds < 7200 ? $"{seconds / 60:F1} min" : $"{seconds / 3600:F1} h";

@@ -28,4 +28,18 @@ public class ReproductionReportTests
             "- quantized on B: ptq4dm-w8a8-s0",
         }, ReproductionReport.WhereComputed(results));
     }
+
+    [Fact]
+    public void Progress_counts_finished_running_and_waiting_sets_and_is_silent_once_all_are_done()
+    {
+        var sampled = new Dictionary<string, long> { ["fp"] = 5000, ["ptq4dm-w8a8-s0"] = 2336, ["di2n-w8a8-s0"] = 0 };
+        Assert.Equal(new[]
+        {
+            "- sampled in full: 1 of 3 computations (fp)",
+            "- in progress: ptq4dm-w8a8-s0 2,336 of 5,000 images",
+            "- not started: di2n-w8a8-s0",
+            "- 7,336 of 15,000 images sampled (48.9 %); the tables show finished sets only",
+        }, ReproductionReport.Progress(sampled, 5000));
+        Assert.Empty(ReproductionReport.Progress(sampled.ToDictionary(kv => kv.Key, _ => 5000L), 5000));
+    }
 }
