@@ -16,21 +16,9 @@ public static class FrechetDistance
     {
         if (a.Dimension != b.Dimension)
             throw new QdmInputException($"cannot compare statistics of {a.Dimension} and {b.Dimension} dimensions (different feature networks?).");
-        double d = Unregularised(a, b);
+        double d = Distance(a.Mu, a.Sigma, a.RangeRoot, b.Mu, b.Sigma, b.RangeRoot);   // each set's root is cached
         // pytorch-fid / ADM fallback for near-singular products: offset both covariances by eps·I.
         return double.IsFinite(d) ? d : Compute(a.Mu, a.Sigma, b.Mu, b.Sigma, 1e-6);
-    }
-
-    /// <summary>The distance with each set's cached range root: the same arithmetic as Compute(…, eps 0).</summary>
-    private static double Unregularised(GaussianStatistics a, GaussianStatistics b)
-    {
-        using var scope = NewDisposeScope();
-        var s1 = a.Sigma.to(ScalarType.Float64);
-        var s2 = b.Sigma.to(ScalarType.Float64);
-        var diff = a.Mu.to(ScalarType.Float64) - b.Mu.to(ScalarType.Float64);
-        var traceSqrt = linalg.svdvals(a.RangeRoot.t().matmul(b.RangeRoot)).sum();
-        var d = diff.dot(diff) + s1.trace() + s2.trace() - 2 * traceSqrt;
-        return d.item<double>();
     }
 
     /// <summary>
@@ -59,17 +47,19 @@ public static class FrechetDistance
     private static double Compute(Tensor mu1, Tensor sigma1, Tensor mu2, Tensor sigma2, double eps)
     {
         using var scope = NewDisposeScope();
-        var s1 = sigma1.to(ScalarType.Float64);
-        var s2 = sigma2.to(ScalarType.Float64);
-        if (eps > 0)
-        {
-            var offset = eye(s1.shape[0], dtype: ScalarType.Float64) * eps;
-            s1 = s1 + offset;
-            s2 = s2 + offset;
-        }
+        var offset = eye(sigma1.shape[0], dtype: ScalarType.Float64) * eps;
+        var s1 = sigma1.to(ScalarType.Float64) + offset;
+        var s2 = sigma2.to(ScalarType.Float64) + offset;
+        return Distance(mu1, s1, RangeRoot(s1), mu2, s2, RangeRoot(s2));
+    }
+
+    /// <summary>d² from the means, covariances and their range roots (tr((Σ₁Σ₂)^½) as in <see cref="TraceSqrtProduct"/>).</summary>
+    private static double Distance(Tensor mu1, Tensor sigma1, Tensor root1, Tensor mu2, Tensor sigma2, Tensor root2)
+    {
+        using var scope = NewDisposeScope();
         var diff = mu1.to(ScalarType.Float64) - mu2.to(ScalarType.Float64);
-        var traceSqrt = TraceSqrtProduct(s1, s2);
-        var d = diff.dot(diff) + s1.trace() + s2.trace() - 2 * traceSqrt;
+        var traceSqrt = linalg.svdvals(root1.t().matmul(root2)).sum();
+        var d = diff.dot(diff) + sigma1.to(ScalarType.Float64).trace() + sigma2.to(ScalarType.Float64).trace() - 2 * traceSqrt;
         return d.item<double>();
     }
 
