@@ -53,7 +53,10 @@ public static class FrechetDistance
         return Distance(mu1, s1, RangeRoot(s1), mu2, s2, RangeRoot(s2));
     }
 
-    /// <summary>d² from the means, covariances and their range roots (tr((Σ₁Σ₂)^½) as in <see cref="TraceSqrtProduct"/>).</summary>
+    /// <summary>
+    /// d² from the means, covariances and range roots R = V·D^½: tr((Σ₁Σ₂)^½) = ‖Σ₁^½Σ₂^½‖_* (nuclear norm), and
+    /// Σ₁^½Σ₂^½ shares its singular values with R₁ᵀR₂ ([r₁, r₂]).
+    /// </summary>
     private static double Distance(Tensor mu1, Tensor sigma1, Tensor root1, Tensor mu2, Tensor sigma2, Tensor root2)
     {
         using var scope = NewDisposeScope();
@@ -61,14 +64,6 @@ public static class FrechetDistance
         var traceSqrt = linalg.svdvals(root1.t().matmul(root2)).sum();
         var d = diff.dot(diff) + sigma1.to(ScalarType.Float64).trace() + sigma2.to(ScalarType.Float64).trace() - 2 * traceSqrt;
         return d.item<double>();
-    }
-
-    /// <summary>tr((Σ₁Σ₂)^½) = ‖Σ₁^½ Σ₂^½‖_* (nuclear norm).</summary>
-    public static Tensor TraceSqrtProduct(Tensor s1, Tensor s2)
-    {
-        var root1 = RangeRoot(s1);   // V₁ D₁^½ on the range of Σ₁, [d, r₁]
-        var root2 = RangeRoot(s2);   // [d, r₂]
-        return linalg.svdvals(root1.t().matmul(root2)).sum();   // Σ₁^½Σ₂^½ = (V₁D₁^½)(V₂D₂^½)ᵀ-products share these singular values
     }
 
     /// <summary>V·diag(√λ) over the eigenvalues above numpy's matrix_rank tolerance (λ_max·d·ε).</summary>
