@@ -89,7 +89,7 @@ public static class SampleCommand
                     var progress = new SynchronousProgress<SampleProgress>(p =>
                     {
                         task.Value = p.Done;
-                        if (p.ImagesPerSecond > 0) task.Description = $"sampling [grey]{p.ImagesPerSecond:F2} img/s[/]";
+                        task.Description = $"sampling [grey]{Markup.Escape(p.Status())}[/]";
                     });
                     sampled = SampleJob.Run(loaded, samplerConfig, job, outDir, progress, denoiser: denoiser, engine: ort is null ? "torchsharp" : "onnxruntime");
                     task.Value = length;

@@ -161,7 +161,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
                 sampled = SampleJob.Run(model, Sampler, job, dir, new SynchronousProgress<SampleProgress>(p =>
                 {
                     task.Value = p.Done;
-                    if (p.ImagesPerSecond > 0) task.Description = Markup.Escape($"{row.Key}: sampling {p.ImagesPerSecond:F2} img/s");
+                    task.Description = Markup.Escape($"{row.Key}: sampling {p.Status()}");
                 }), denoiser: denoiser, engine: ort is null ? "torchsharp" : "onnxruntime");
                 task.Value = job.Count;
             });

@@ -159,4 +159,17 @@ public class SampleJobTests : TempFolder
         Assert.Contains("missing", Assert.Throws<QdmInputException>(() => SampleMerge.Merge(new[] { s0 }, Path.Combine(dir, "m.npz"))).Message);
         Assert.Contains("two shards", Assert.Throws<QdmInputException>(() => SampleMerge.Merge(new[] { s0, s1, s1 }, Path.Combine(dir, "m.npz"))).Message);
     }
+
+    [Fact]
+    public void Progress_status_gives_time_left_at_the_fresh_rate_once_a_fresh_batch_finished()
+    {
+        Assert.Equal($"{3904:N0} of {5000:N0}", new SampleProgress(3904, 5000, 0, Resumed: true).Status());
+        Assert.Null(new SampleProgress(3904, 5000, 0, Resumed: true).Remaining);
+
+        var running = new SampleProgress(3920, 5000, 0.4, Resumed: false);
+        Assert.Equal(2700, running.Remaining!.Value.TotalSeconds, 6);   // 1,080 images at 0.4 per second
+        Assert.Equal($"{3920:N0} of {5000:N0}, 0.40 img/s, ~45 min left", running.Status());
+        Assert.EndsWith("~1.5 h left", new SampleProgress(0, 100, 100 / 5400.0, false).Status());
+        Assert.EndsWith("<1 min left", new SampleProgress(99, 100, 2, false).Status());
+    }
 }
