@@ -119,6 +119,9 @@ public static class ReproductionReading
                 sentences.Add($"Ablation, {metric}: {measuredSteps[0][0].Label} {Format(Values(measuredSteps[0])[0], "F2")}" +
                     string.Concat(measuredSteps.Skip(1).Select((step, i) => $" → {step[0].Label} {Format(Values(step)[0], "F2")} ({Step(measuredSteps[i], step)})")) +
                     " (one calibration seed each).");
+
+            if (sentences.Count == 0 && Values(fp).Length > 0)
+                sentences.Add($"Only FP32 is sampled so far ({metric} {Format(Values(fp)[0], "F2")}); each quantized row is read against it once its samples are complete.");
         }
         if (sentences.Count == 0) sentences.Add("No metrics were computed yet.");
         sentences.Add("Sample counts below ~5,000 bias Fréchet distances upward (fewer samples, larger value); compare rows of one report, not with published numbers.");

@@ -57,6 +57,16 @@ public class ReproductionReadingTests
     }
 
     [Fact]
+    public void A_run_with_only_the_fp_row_sampled_says_so_and_gives_its_value()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        var fpOnly = new Dictionary<string, RowResults> { ["fp"] = Row(Metrics(286.67, 286, 287)) };
+        Assert.Equal("Only FP32 is sampled so far (FD-R18 286.67); each quantized row is read against it once its samples are complete.",
+            ReproductionReading.Sentences(rows, fpOnly, R18)[0]);
+        Assert.Equal("No metrics were computed yet.", ReproductionReading.Sentences(rows, new Dictionary<string, RowResults>(), R18)[0]);
+    }
+
+    [Fact]
     public void Two_sampled_calibration_seeds_are_read_against_the_sampling_noise_of_their_difference()
     {
         var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
