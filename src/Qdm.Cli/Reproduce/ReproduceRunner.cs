@@ -35,8 +35,8 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
             foreach (var row in ReproductionPlan.SamplingOrder(computations))
             {
                 if (row.Job is not null) Quantize(row);
-                if (Sample(row) && row.Job is not null)
-                    WriteReport(rows, computations, clock);   // a run over many sessions keeps report.md current, row by row
+                if (Sample(row))
+                    WriteReport(rows, computations, clock);   // a run over many sessions keeps report.md current, row by row (FP's metrics included)
             }
         }
         return WriteReport(rows, computations, clock);

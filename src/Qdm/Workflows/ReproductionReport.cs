@@ -46,7 +46,9 @@ public static class ReproductionReport
         text.AppendLine("- reconstruction for every quantized row: PTQ4DM's recipe (QDrop p 0.5, rounding weight 0.01) at the iterations above; only the named part differs between rows");
         text.AppendLine("- quantize time: that row's wall time; a calibration set shared by several rows is paid by the first row that built it (e.g. PTQ4DM's NDTC trajectories), so later rows look cheaper");
         text.AppendLine();
-        var progress = Progress(context.SampledImages, context.Scale.Samples).ToList();
+        var timed = results.Values.Select(r => r.Sampling).Where(s => s is { FreshImages: > 0, Seconds: > 0 }).ToList();
+        double? rate = timed.Count > 0 ? timed.Sum(s => s!.FreshImages) / timed.Sum(s => s!.Seconds) : null;
+        var progress = Progress(context.SampledImages, context.Scale.Samples, rate).ToList();
         if (progress.Count > 0)
         {
             text.AppendLine("## Progress").AppendLine();
@@ -171,7 +173,8 @@ public static class ReproductionReport
     /// How far a run spread over sessions has got: computations sampled in full, in progress (images of the total) and
     /// not started. Nothing while every set is complete.
     /// </summary>
-    public static IEnumerable<string> Progress(IReadOnlyDictionary<string, long> sampled, long perRow)
+    /// <summary>The Progress section's lines; with the sampling rate the finished sets were made at, the sampling time left.</summary>
+    public static IEnumerable<string> Progress(IReadOnlyDictionary<string, long> sampled, long perRow, double? imagesPerSecond = null)
     {
         if (sampled.Count == 0 || sampled.Values.All(n => n >= perRow)) yield break;
         var finished = sampled.Where(kv => kv.Value >= perRow).Select(kv => kv.Key).ToList();
@@ -183,6 +186,8 @@ public static class ReproductionReport
         if (waiting.Count > 0) yield return $"- not started: {string.Join(", ", waiting)}";
         long done = sampled.Values.Sum(n => Math.Min(n, perRow)), total = perRow * sampled.Count;
         yield return $"- {done.ToString("N0", Invariant)} of {total.ToString("N0", Invariant)} images sampled ({Format(100.0 * done / total, "F1")} %); the tables show finished sets only";
+        if (imagesPerSecond is > 0 and var rate)
+            yield return $"- time left: ~{Duration((total - done) / rate)} of sampling at {Format(rate, "F2")} images/s (the rate the finished sets' fresh images were made at), plus the quantization of each row not yet quantized";
     }
 
     private static string Duration(double seconds) => seconds < 120 ? $"{seconds:F0} s" : seconds < 7200 ? $"{seconds / 60:F1} min" : $"{seconds / 3600:F1} h";

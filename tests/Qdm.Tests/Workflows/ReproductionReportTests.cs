@@ -41,5 +41,8 @@ public class ReproductionReportTests
             "- 7,336 of 15,000 images sampled (48.9 %); the tables show finished sets only",
         }, ReproductionReport.Progress(sampled, 5000));
         Assert.Empty(ReproductionReport.Progress(sampled.ToDictionary(kv => kv.Key, _ => 5000L), 5000));
+        // 7,664 images left at 0.4 per second: 19,160 s.
+        Assert.Equal("- time left: ~5.3 h of sampling at 0.40 images/s (the rate the finished sets' fresh images were made at), plus the quantization of each row not yet quantized",
+            ReproductionReport.Progress(sampled, 5000, 0.4).Last());
     }
 }
