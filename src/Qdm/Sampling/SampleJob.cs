@@ -43,13 +43,11 @@ public sealed record SampleProgress(long Done, long Total, double ImagesPerSecon
     /// <summary>Time left at this run's rate of fresh images; null until a fresh batch has finished.</summary>
     public TimeSpan? Remaining => ImagesPerSecond > 0 ? TimeSpan.FromSeconds((Total - Done) / ImagesPerSecond) : null;
 
-    /// <summary>One line for logs, where a progress bar renders only its description: "3,920 of 5,000, 0.41 img/s, ~44 min left".</summary>
+    /// <summary>One line for logs, where a progress bar renders only its description: "3,920 of 5,000, 0.41 img/s, ~44.3 min left".</summary>
     public string Status()
     {
         var line = $"{Done:N0} of {Total:N0}";
-        if (Remaining is not { } left) return line;
-        string time = left.TotalMinutes < 1 ? "<1 min" : left.TotalHours < 1 ? $"~{left.TotalMinutes:F0} min" : $"~{left.TotalHours:F1} h";
-        return $"{line}, {ImagesPerSecond:F2} img/s, {time} left";
+        return Remaining is { } left ? $"{line}, {ImagesPerSecond:F2} img/s, ~{Durations.Readable(left.TotalSeconds)} left" : line;
     }
 }
 

@@ -39,7 +39,7 @@ public static class ReproductionReport
         text.AppendLine($"- model: {context.Model}");
         text.AppendLine($"- scale: {context.Scale.Describe()}; sampling seed {context.Scale.SampleSeed} (every row uses the same initial noise)");
         text.AppendLine($"- sampling engine: {context.Engine}");
-        text.AppendLine($"- machine: {context.Machine}; whole command {Duration(context.WallSeconds)} this run (stages already done were reused)");
+        text.AppendLine($"- machine: {context.Machine}; whole command {IO.Durations.Readable(context.WallSeconds)} this run (stages already done were reused)");
         foreach (var line in WhereComputed(results)) text.AppendLine(line);
         foreach (var (network, reference) in context.References)
             text.AppendLine($"- {network} reference: {reference ?? "none given (--ref); the distribution columns are empty, the paired columns compare with the FP samples"}");
@@ -187,8 +187,7 @@ public static class ReproductionReport
         long done = sampled.Values.Sum(n => Math.Min(n, perRow)), total = perRow * sampled.Count;
         yield return $"- {done.ToString("N0", Invariant)} of {total.ToString("N0", Invariant)} images sampled ({Format(100.0 * done / total, "F1")} %); the tables show finished sets only";
         if (imagesPerSecond is > 0 and var rate)
-            yield return $"- time left: ~{Duration((total - done) / rate)} of sampling at {Format(rate, "F2")} images/s (the rate the finished sets' fresh images were made at), plus the quantization of each row not yet quantized";
+            yield return $"- time left: ~{IO.Durations.Readable((total - done) / rate)} of sampling at {Format(rate, "F2")} images/s (the rate the finished sets' fresh images were made at), plus the quantization of each row not yet quantized";
     }
 
-    private static string Duration(double seconds) => seconds < 120 ? $"{seconds:F0} s" : seconds < 7200 ? $"{seconds / 60:F1} min" : $"{seconds / 3600:F1} h";
 }
