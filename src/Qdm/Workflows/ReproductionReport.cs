@@ -171,9 +171,8 @@ public static class ReproductionReport
 
     /// <summary>
     /// How far a run spread over sessions has got: computations sampled in full, in progress (images of the total) and
-    /// not started. Nothing while every set is complete.
+    /// not started; with the rate the finished sets were sampled at, the sampling time left. Nothing while every set is complete.
     /// </summary>
-    /// <summary>The Progress section's lines; with the sampling rate the finished sets were made at, the sampling time left.</summary>
     public static IEnumerable<string> Progress(IReadOnlyDictionary<string, long> sampled, long perRow, double? imagesPerSecond = null)
     {
         if (sampled.Count == 0 || sampled.Values.All(n => n >= perRow)) yield break;
@@ -189,5 +188,4 @@ public static class ReproductionReport
         if (imagesPerSecond is > 0 and var rate)
             yield return $"- time left: ~{IO.Durations.Readable((total - done) / rate)} of sampling at {Format(rate, "F2")} images/s (the rate the finished sets' fresh images were made at), plus the quantization of each row not yet quantized";
     }
-
 }
