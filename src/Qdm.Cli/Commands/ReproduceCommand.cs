@@ -27,12 +27,13 @@ public static class ReproduceCommand
         var referenceInception = new Option<string?>("--ref-inception") { Description = "Inception reference statistics (else computed from --ref-images)." };
         var workers = SamplingWorkers.CreateOption();
         var bootstrap = new Option<int>("--bootstrap") { Description = "Paired-bootstrap replicates per row: the sampling noise of every gap the reading states (0 = off).", DefaultValueFactory = _ => 100 };
+        var only = new Option<string?>("--only") { Description = "Compute only these rows, by the plan's keys (comma-separated, e.g. ptq4dm-w8a8-s0,di2n-w8a8-s0; fp is always computed); the report shows every row, the others with what earlier runs finished." };
         var reportOnly = new Option<bool>("--report-only") { Description = "Only write report.md from what earlier runs finished (for long runs over several sessions)." };
         var output = new Option<string>("--out") { Description = "Run folder (resumes: finished models, sample batches and metrics are reused).", DefaultValueFactory = _ => "runs/reproduce" };
 
         var command = new Command("reproduce", "Reproduce the seed table on a model: quantize with PTQ4DM and DI2N (W8A8, W4A8), the calibration finding and the DI2N ablation; sample, measure, write report.md.");
         model.AddTo(command);
-        foreach (var o in new Option[] { samples, steps, seeds, calibSamples, iters, seed, batch, backend, workers, bootstrap, reference, referenceImages, referenceLimit, inception, referenceInception, reportOnly, output })
+        foreach (var o in new Option[] { samples, steps, seeds, calibSamples, iters, seed, batch, backend, workers, bootstrap, reference, referenceImages, referenceLimit, inception, referenceInception, only, reportOnly, output })
             command.Options.Add(o);
         command.SetAction(result => CliErrors.Run(() =>
         {
@@ -56,6 +57,7 @@ public static class ReproduceCommand
                 ReferenceLimit = result.GetValue(referenceLimit),
                 InceptionWeights = result.GetValue(inception),
                 ReferenceInception = result.GetValue(referenceInception),
+                Only = result.GetValue(only)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                 ReportOnly = result.GetValue(reportOnly),
                 BootstrapReplicates = result.GetValue(bootstrap) >= 0 ? result.GetValue(bootstrap) : throw new QdmInputException($"--bootstrap must be ≥ 0, got {result.GetValue(bootstrap)}."),
             };

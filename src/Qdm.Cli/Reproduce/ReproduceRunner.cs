@@ -26,13 +26,16 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
         var rows = ReproductionPlan.For(fp.Config, settings.Scale.Validated());
         var computations = ReproductionPlan.Computations(rows);
         AnsiConsole.MarkupLineInterpolated($"[bold]plan[/] {rows.Count} rows, {computations.Count} distinct computations: {string.Join(", ", computations.Select(c => c.Key))}");
+        var selected = ReproductionPlan.Only(computations, settings.Only);
+        if (selected.Count < computations.Count)
+            AnsiConsole.MarkupLineInterpolated($"[bold]only[/] {string.Join(", ", selected.Select(c => c.Key))} (--only); the other rows keep what earlier runs finished");
 
         if (!settings.ReportOnly)
         {
             // Row by row, each quantized just before it is sampled: a run resumed from committed results (records and
             // finished sample sets, without the large .qdm files) starts sampling at once instead of re-quantizing
             // every row first, and rows whose sets are finished are not quantized again at all.
-            foreach (var row in ReproductionPlan.SamplingOrder(computations))
+            foreach (var row in ReproductionPlan.SamplingOrder(selected))
             {
                 if (row.Job is not null) Quantize(row);
                 if (Sample(row))

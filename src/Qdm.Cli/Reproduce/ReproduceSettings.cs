@@ -22,6 +22,8 @@ public sealed record ReproduceSettings
     /// <summary>FID Inception weights; with them every set is also measured with IS / FID / sFID.</summary>
     public string? InceptionWeights { get; init; }
     public string? ReferenceInception { get; init; }
+    /// <summary>Compute only these computations (plan keys; FP always), e.g. the W8A8 rows of one seed at a large scale.</summary>
+    public IReadOnlyList<string>? Only { get; init; }
     /// <summary>Write report.md from what earlier runs finished, computing nothing new but the metrics of finished sample sets.</summary>
     public bool ReportOnly { get; init; }
     /// <summary>Paired-bootstrap replicates per row for the sampling noise of gaps between rows (0 = none).</summary>

@@ -144,6 +144,19 @@ public static class ReproductionPlan
             .Select(p => p.row)
             .ToList();
 
+    /// <summary>
+    /// The computations a user asked for by key (qdm reproduce --only), in plan order, with FP always among them: every
+    /// paired column compares with the FP samples. Null or empty: all of them.
+    /// </summary>
+    public static IReadOnlyList<ReproductionRow> Only(IReadOnlyList<ReproductionRow> computations, IReadOnlyCollection<string>? keys)
+    {
+        if (keys is null || keys.Count == 0) return computations;
+        var known = computations.Select(r => r.Key).ToHashSet();
+        if (keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
+            throw new QdmInputException($"--only: no computation '{unknown}' in this plan; expected some of {string.Join(", ", known)}.");
+        return computations.Where(r => r.Job is null || keys.Contains(r.Key)).ToList();
+    }
+
     /// <summary>The distinct computations behind the rows, in row order.</summary>
     public static IReadOnlyList<ReproductionRow> Computations(IEnumerable<ReproductionRow> rows)
     {

@@ -24,6 +24,16 @@ public class CliTests : TempFolder
     }
 
     [Fact]
+    public void Reproduce_names_an_unknown_only_key_in_one_line_before_computing_anything()
+    {
+        var r = QdmProcess.Run("reproduce", "--only", "fp,di2n-w8a8-s7", "--out", Path.Combine(dir, "run"));
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--only: no computation 'di2n-w8a8-s7' in this plan; expected some of fp, ptq4dm-w8a8-s0", line);
+        Assert.False(Directory.Exists(Path.Combine(dir, "run", "samples")));
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_checkpoint_is_rejected_clearly()
     {
         var path = Path.Combine(dir, "notes.ckpt");

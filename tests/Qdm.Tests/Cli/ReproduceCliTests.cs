@@ -67,6 +67,11 @@ public class ReproduceCliTests : TempFolder
         var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(record))!;
         node["Settings"] = "settings of an earlier version";
         File.WriteAllText(record, node.ToJsonString());
+        // --only leaves every other row alone, stale or not.
+        var only = QdmProcess.Run(TimeSpan.FromMinutes(5), args.Append("--only").Append("ptq4dm-w8a8-s0").ToArray());
+        Assert.True(only.ExitCode == 0, only.Stderr + only.Stdout);
+        Assert.Contains("only fp, ptq4dm-w8a8-s0 (--only)", only.Stdout);
+        Assert.DoesNotContain("di2n-fp-input-w8a8-s0: settings changed", only.Stdout);
         var changed = QdmProcess.Run(TimeSpan.FromMinutes(5), args);
         Assert.True(changed.ExitCode == 0, changed.Stderr + changed.Stdout);
         Assert.Contains("di2n-fp-input-w8a8-s0: settings changed since the last run", changed.Stdout);

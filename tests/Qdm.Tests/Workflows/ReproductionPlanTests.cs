@@ -149,4 +149,16 @@ public class ReproductionPlanTests
         Assert.Equal("5.0 s", ReproductionReport.Cell(new double?[] { 5, null }, "F1", " s"));
         Assert.Equal("—", ReproductionReport.Cell(new double?[] { null, double.NaN }, "F2"));
     }
+
+    [Fact]
+    public void Only_keeps_the_named_computations_in_plan_order_always_with_FP_and_names_an_unknown_key()
+    {
+        var computations = ReproductionPlan.Computations(ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale));
+        Assert.Same(computations, ReproductionPlan.Only(computations, null));
+        Assert.Same(computations, ReproductionPlan.Only(computations, Array.Empty<string>()));
+        Assert.Equal(new[] { "fp", "ptq4dm-w8a8-s0", "di2n-w8a8-s0" },
+            ReproductionPlan.Only(computations, new[] { "di2n-w8a8-s0", "ptq4dm-w8a8-s0" }).Select(r => r.Key));
+        var error = Assert.Throws<QdmInputException>(() => ReproductionPlan.Only(computations, new[] { "di2n-w8a8-s9" })).Message;
+        Assert.StartsWith("--only: no computation 'di2n-w8a8-s9' in this plan; expected some of fp, ptq4dm-w8a8-s0,", error);
+    }
 }
