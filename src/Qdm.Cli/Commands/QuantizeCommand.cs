@@ -128,7 +128,14 @@ public static class QuantizeCommand
                 int unitIndex = 0;
                 var progress = new Workflows.QuantizationProgress
                 {
-                    Calibration = new SynchronousProgress<(int Done, int Total)>(p => { calibrationTask.MaxValue = p.Total; calibrationTask.Value = p.Done; }),
+                    Calibration = new SynchronousProgress<(int Done, int Total)>(p =>
+                    {
+                        calibrationTask.MaxValue = p.Total;
+                        calibrationTask.Value = p.Done;
+                        // Logs render only the description: say how far, and how long at the rate so far.
+                        var left = p.Done > 0 && calibrationTask.RemainingTime is { } r ? $", ~{IO.Durations.Readable(r.TotalSeconds)} left" : "";
+                        calibrationTask.Description = Markup.Escape($"{prefix}calibration data {p.Done}/{p.Total}{left}");
+                    }),
                     CalibrationReady = (data, reused) =>
                     {
                         if (reused) AnsiConsole.MarkupLineInterpolated($"[grey]{prefix}reusing the calibration data in {calibrationFolder ?? workDir}[/]");
