@@ -11,7 +11,7 @@ public sealed class ModelOptions
 
     public Option<string?> Model { get; } = new("--model")
     {
-        Description = "Checkpoint (.safetensors, .pt, .ckpt, .pth, .bin). Default: the built-in DDPM CIFAR-10 ch64 EMA model.",
+        Description = "Checkpoint (.safetensors, .pt, .ckpt, .pth, .bin; sample and export also take a quantized .qdm). Default: the built-in DDPM CIFAR-10 ch64 EMA model.",
     };
     public Option<ArchitectureChoice> Arch { get; } = new("--arch")
     {
@@ -62,6 +62,20 @@ public sealed class ModelOptions
             Schedule = schedule ?? model.Diffusion.Schedule,
         };
         return (model with { Diffusion = diffusion.Validated() }).Validated();
+    }
+
+    /// <summary>A checkpoint (as <see cref="Load"/>) or a quantized .qdm file, with how it is quantized ("none" for FP).</summary>
+    public (DiffusionModel Model, string Quantization) LoadForInference(ParseResult result)
+    {
+        var path = result.GetValue(Model);
+        if (path is null || !path.EndsWith(".qdm", StringComparison.OrdinalIgnoreCase)) return (Load(result), "none (FP32)");
+        TorchSharp.torch.set_num_threads(Math.Max(1, result.GetValue(Threads)));
+        var (quantized, diffusion, metadata) = Export.CompactModelFile.Load(path);
+        var described = quantized.Config.Describe();
+        var model = new DiffusionModel(quantized.Network, diffusion,
+            $"{path} ({described}; quantized from {metadata.GetValueOrDefault("source", "?")})")
+        { Identity = IO.FileHash.Identity(path) }.Validated();
+        return (model, described);
     }
 
     private static ArchitectureChoice? ParseArch(string value) => value.ToLowerInvariant() switch

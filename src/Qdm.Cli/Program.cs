@@ -17,6 +17,7 @@ root.Subcommands.Add(PairedCommand.Create());
 root.Subcommands.Add(ReferenceCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(QuantizeCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(ReproduceCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

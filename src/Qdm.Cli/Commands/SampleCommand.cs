@@ -33,17 +33,7 @@ public static class SampleCommand
 
         command.SetAction(result => CliErrors.Run(() =>
         {
-            var modelPath = result.GetValue(model.Model);
-            DiffusionModel loaded;
-            if (modelPath is not null && modelPath.EndsWith(".qdm", StringComparison.OrdinalIgnoreCase))
-            {
-                TorchSharp.torch.set_num_threads(Math.Max(1, result.GetValue(model.Threads)));
-                var (quantized, diffusion, metadata) = Export.CompactModelFile.Load(modelPath);
-                loaded = new DiffusionModel(quantized.Network, diffusion,
-                    $"{modelPath} ({quantized.Config.Describe()}; quantized from {metadata.GetValueOrDefault("source", "?")})")
-                { Identity = IO.FileHash.Identity(modelPath) }.Validated();
-            }
-            else loaded = model.Load(result);
+            var (loaded, _) = model.LoadForInference(result);
             var engine = result.GetValue(backend)!.ToLowerInvariant();
             if (engine == "torch") engine = "torchsharp";
             if (engine is not ("ort" or "torchsharp")) throw new QdmInputException($"unknown --backend '{engine}'; expected torchsharp or ort.");

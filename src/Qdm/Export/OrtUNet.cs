@@ -29,11 +29,7 @@ public sealed class OrtUNet : IDisposable
             InterOpNumThreads = 1,
             GraphOptimizationLevel = level,
         };
-        if (!fuseQdq) options.AddSessionConfigEntry("session.disable_quant_qdq", "1");
-        // x64 CPUs without VNNI (AVX2, e.g. Zen 3) run u8×s8 products through pmaddubsw, whose int16 pair sums saturate
-        // (255·127·2 > 32767): the fused model then drifts from the simulation (OnnxExportTests: 1.28× the quantization
-        // noise). This option makes ORT use u8×u8 kernels there for weights outside [-64, 63]; on VNNI CPUs it does nothing (by ORT's description).
-        else options.AddSessionConfigEntry("session.x64quantprecision", "1");
+        foreach (var (key, value) in SessionEntries(fuseQdq)) options.AddSessionConfigEntry(key, value);
         if (optimizedModelPath is not null) options.OptimizedModelFilePath = optimizedModelPath;
         if (profilePrefix is not null)
         {
@@ -52,6 +48,14 @@ public sealed class OrtUNet : IDisposable
     /// </summary>
     public static OrtUNet Open(DiffusionUNet network, int threads) =>
         new(UNetOnnxExporter.Export(network), threads, fuseQdq: FusesIntoIntegerKernels(network));
+
+    /// <summary>The session config entries for a graph opened with or without QDQ fusion.</summary>
+    public static IReadOnlyDictionary<string, string> SessionEntries(bool fuseQdq) => fuseQdq
+        // x64 CPUs without VNNI (AVX2, e.g. Zen 3) run u8×s8 products through pmaddubsw, whose int16 pair sums saturate
+        // (255·127·2 > 32767): the fused model then drifts from the simulation (OnnxExportTests: 1.28× the quantization
+        // noise). This option makes ORT use u8×u8 kernels there for weights outside [-64, 63]; on VNNI CPUs it does nothing (by ORT's description).
+        ? new Dictionary<string, string> { ["session.x64quantprecision"] = "1" }
+        : new Dictionary<string, string> { ["session.disable_quant_qdq"] = "1" };
 
     /// <summary>True when the network is quantized in the integer-kernel form (layer outputs quantized, int32 biases).</summary>
     public static bool FusesIntoIntegerKernels(DiffusionUNet network) =>
