@@ -14,11 +14,11 @@ import sys
 import time
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ort_session import session  # noqa: E402
 from reference_ddim_samples import linear_betas, to_uint8_nhwc, x_T  # noqa: E402
 
 
@@ -26,15 +26,8 @@ class OrtNetwork:
     """model(x, t) for generalized_steps: the ONNX graph on ORT's CPU provider, tensors back on x's device."""
 
     def __init__(self, path: str, threads: int):
-        meta = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        self.session_config = meta.get("qdm.ort_session_config", "")
-        for entry in filter(None, self.session_config.split(";")):
-            key, value = entry.split("=", 1)
-            options.add_session_config_entry(key, value)
-        self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-        self.metadata = meta
+        self.session, self.metadata = session(path, threads)
+        self.session_config = self.metadata["session_config_used"]
 
     def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         out = self.session.run(["out"], {"x": x.detach().float().cpu().numpy(), "t": t.detach().float().cpu().numpy()})[0]

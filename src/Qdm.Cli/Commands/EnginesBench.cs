@@ -40,12 +40,13 @@ public static class EnginesBench
             var fpOnnx = UNetOnnxExporter.Export(fp.Network);
             var qOnnx = UNetOnnxExporter.Export(q.Network, new QdqOptions { IntegerBias = result.GetValue(intBias) });
             using var ortFp = new OrtUNet(fpOnnx, threads);
-            using var ortFused = new OrtUNet(qOnnx, threads, fuseQdq: true);
+            bool vnni = Workflows.CpuDescription.HasVnni() == true;
+            using var ortFused = new OrtUNet(qOnnx, threads, fuseQdq: true, cpuHasVnni: vnni);
             using var ortUnfused = new OrtUNet(qOnnx, threads, fuseQdq: false);
             bool fused = OrtUNet.FusesIntoIntegerKernels(q.Network);
             // Sampling's default for ORT (SamplingWorkers): one single-threaded session call per thread, batches side by side.
             using var ortFpWorker = new OrtUNet(fpOnnx, 1);
-            using var ortQWorker = new OrtUNet(qOnnx, 1, fuseQdq: fused);
+            using var ortQWorker = new OrtUNet(qOnnx, 1, fuseQdq: fused, cpuHasVnni: vnni);
             Action Concurrently(OrtUNet session) => () => Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => session.Forward(input, time).Dispose());
             var engines = new List<(string Name, Action Run, int Images)>
             {
@@ -96,7 +97,8 @@ public static class EnginesBench
         var summaries = new List<IReadOnlyList<(string OpType, double Milliseconds, int Calls)>>();
         foreach (var (name, graph, fuse) in new[] { ("fp32", fpOnnx, true), ("qdq-fused", qOnnx, true), ("qdq-float", qOnnx, false) })
         {
-            using var session = new OrtUNet(graph, threads, optimizedModelPath: Path.Combine(folder, $"{name}.optimized.onnx"), profilePrefix: Path.Combine(folder, name), fuseQdq: fuse);
+            using var session = new OrtUNet(graph, threads, optimizedModelPath: Path.Combine(folder, $"{name}.optimized.onnx"), profilePrefix: Path.Combine(folder, name), fuseQdq: fuse,
+                cpuHasVnni: Workflows.CpuDescription.HasVnni() == true);
             for (int i = 0; i < 3; i++) session.Forward(input, time).Dispose();
             summaries.Add(OrtUNet.SummariseProfile(session.EndProfiling()));
         }

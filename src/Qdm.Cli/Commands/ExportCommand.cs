@@ -25,10 +25,12 @@ public static class ExportCommand
             UNetOnnxExporter.Save(onnx, path);
 
             var ops = onnx.Graph.Node.GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.Count());
-            var session = OnnxDeployment.SessionConfig(loaded.Network);
+            string Entries(bool vnni) =>
+                OnnxDeployment.SessionConfig(loaded.Network, vnni) is { Count: > 0 } entries ? string.Join(", ", entries.Select(p => $"{p.Key} = {p.Value}")) : "defaults";
             AnsiConsole.MarkupLineInterpolated($"[green]wrote[/]   {path} ({new FileInfo(path).Length / 1e6:F2} MB, {onnx.Graph.Node.Count} nodes, {ops.GetValueOrDefault("QuantizeLinear")} QuantizeLinear, {ops.GetValueOrDefault("DequantizeLinear")} DequantizeLinear)");
             AnsiConsole.MarkupLineInterpolated($"inputs  x [[N, {loaded.Config.InChannels}, {loaded.Config.ImageSize}, {loaded.Config.ImageSize}]] in [[-1, 1]], t [[N]] float; {loaded.Diffusion.Describe()}");
-            AnsiConsole.MarkupLineInterpolated($"open it with ONNX Runtime session config {(session.Count == 0 ? "defaults" : string.Join(", ", session.Select(p => $"{p.Key} = {p.Value}")))} (also in the file's metadata, key {OnnxDeployment.MetadataPrefix}ort_session_config)");
+            string withVnni = Entries(true), withoutVnni = Entries(false);
+            AnsiConsole.MarkupLineInterpolated($"open it with ONNX Runtime session config {withVnni}{(withoutVnni == withVnni ? "" : $" ({withoutVnni} on x64 CPUs without VNNI)")} (also in the file's metadata: {OnnxDeployment.MetadataPrefix}ort_session_config, …_without_vnni)");
             return 0;
         }));
         return command;

@@ -41,7 +41,7 @@ public static class SampleCommand
             long shardImages = new SampleJobConfig { Count = result.GetValue(n), ShardIndex = shardIndex, ShardCount = shardCount }.Validated().ShardRange().Length;
             var parallelism = SamplingWorkers.Resolve(engine, result.GetValue(model.Threads), result.GetValue(workers))
                 .ForBatches((shardImages + result.GetValue(batch) - 1) / Math.Max(1, result.GetValue(batch)));
-            using var ort = engine == "ort" ? Export.OrtUNet.Open(loaded.Network, parallelism.ThreadsPerWorker) : null;
+            using var ort = engine == "ort" ? Export.OrtUNet.Open(loaded.Network, parallelism.ThreadsPerWorker, Workflows.CpuDescription.HasVnni() == true) : null;
             Denoiser? denoiser = ort is null ? null : (x, t) => ort.Forward(x, t);
             var defaults = DiffusionModel.DefaultSamplerFor(loaded.Config.Family, result.GetValue(sampler), result.GetValue(steps), result.GetValue(eta));
             var samplerConfig = defaults with

@@ -149,7 +149,7 @@ public sealed class ReproduceRunner(ReproduceSettings settings, DiffusionModel f
         // Quantized rows sample the reloaded file: exactly what a user deploys.
         var model = row.Job is null ? fp : LoadQuantized(row);
         var parallelism = settings.Sampling.ForBatches((settings.Scale.Samples + settings.Batch - 1) / settings.Batch);
-        using var ort = settings.Backend == "ort" ? OrtUNet.Open(model.Network, parallelism.ThreadsPerWorker) : null;
+        using var ort = settings.Backend == "ort" ? OrtUNet.Open(model.Network, parallelism.ThreadsPerWorker, CpuDescription.HasVnni() == true) : null;
         Denoiser? denoiser = ort is null ? null : (x, t) => ort.Forward(x, t);
         if (ort is not null && row.Job is not null) CheckAgreement(row, model, denoiser!);
 

@@ -27,7 +27,8 @@ public static class OnnxDeployment
                           (diffusion.RescaleTimesteps ? $", t·1000/{diffusion.Steps} (improved-diffusion's rescale_timesteps)" : ", 0..T-1"),
             ["output"] = $"float32 [N, {config.OutChannels}, {config.ImageSize}, {config.ImageSize}]: predicted noise" +
                          (config.OutChannels > config.InChannels ? ", then the variance interpolation values" : ""),
-            ["ort_session_config"] = string.Join(";", SessionConfig(network).Select(p => $"{p.Key}={p.Value}")),
+            ["ort_session_config"] = Joined(SessionConfig(network, cpuHasVnni: true)),
+            ["ort_session_config_without_vnni"] = Joined(SessionConfig(network, cpuHasVnni: false)),
         };
         foreach (var (key, value) in properties)
             model.MetadataProps.Add(new StringStringEntryProto { Key = MetadataPrefix + key, Value = value });
@@ -35,12 +36,16 @@ public static class OnnxDeployment
     }
 
     /// <summary>
-    /// The session config entries that run the graph as Qdm does (see <see cref="OrtUNet"/>): integer-kernel models fused,
-    /// with u8×u8 kernels where AVX2's u8×s8 sums would saturate; other quantized models with Q/DQ as float ops.
+    /// The session config entries that run the graph as Qdm does (see <see cref="OrtUNet"/>): integer-kernel models fused
+    /// (on x64 CPUs without VNNI with u8×u8 kernels where u8×s8 sums would saturate), other quantized models with Q/DQ as
+    /// float ops. The file stores both lists: `ort_session_config` for VNNI CPUs (and other architectures),
+    /// `ort_session_config_without_vnni` for x64 CPUs without it.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> SessionConfig(DiffusionUNet network)
+    public static IReadOnlyDictionary<string, string> SessionConfig(DiffusionUNet network, bool cpuHasVnni)
     {
         bool quantized = network.modules().OfType<Quant.QuantLayer>().Any();
-        return quantized ? OrtUNet.SessionEntries(OrtUNet.FusesIntoIntegerKernels(network)) : new Dictionary<string, string>();
+        return quantized ? OrtUNet.SessionEntries(OrtUNet.FusesIntoIntegerKernels(network), cpuHasVnni) : new Dictionary<string, string>();
     }
+
+    private static string Joined(IReadOnlyDictionary<string, string> entries) => string.Join(";", entries.Select(p => $"{p.Key}={p.Value}"));
 }

@@ -21,7 +21,7 @@ public sealed class OrtUNet : IDisposable
     /// False: Q/DQ run as float element-wise ops and the weights' DequantizeLinear is folded into float constants, so
     /// convolutions keep ORT's blocked FP32 kernels; the function computed is the simulation's, op for op.</param>
     public OrtUNet(ModelProto model, int threads, string? optimizedModelPath = null, GraphOptimizationLevel level = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        string? profilePrefix = null, bool fuseQdq = true)
+        string? profilePrefix = null, bool fuseQdq = true, bool cpuHasVnni = false)
     {
         var options = new SessionOptions
         {
@@ -29,7 +29,7 @@ public sealed class OrtUNet : IDisposable
             InterOpNumThreads = 1,
             GraphOptimizationLevel = level,
         };
-        foreach (var (key, value) in SessionEntries(fuseQdq)) options.AddSessionConfigEntry(key, value);
+        foreach (var (key, value) in SessionEntries(fuseQdq, cpuHasVnni)) options.AddSessionConfigEntry(key, value);
         if (optimizedModelPath is not null) options.OptimizedModelFilePath = optimizedModelPath;
         if (profilePrefix is not null)
         {
@@ -46,16 +46,18 @@ public sealed class OrtUNet : IDisposable
     /// otherwise float Q/DQ, because with an unquantized output no convolution can fuse and ORT would run them unblocked
     /// with weights dequantized on every call (`qdm bench engines`, ch64: full placement 32.4 ms/img fused vs 24.6 unfused, ORT FP32 19.0).
     /// </summary>
-    public static OrtUNet Open(DiffusionUNet network, int threads) =>
-        new(UNetOnnxExporter.Export(network), threads, fuseQdq: FusesIntoIntegerKernels(network));
+    public static OrtUNet Open(DiffusionUNet network, int threads, bool cpuHasVnni) =>
+        new(UNetOnnxExporter.Export(network), threads, fuseQdq: FusesIntoIntegerKernels(network), cpuHasVnni: cpuHasVnni);
 
-    /// <summary>The session config entries for a graph opened with or without QDQ fusion.</summary>
-    public static IReadOnlyDictionary<string, string> SessionEntries(bool fuseQdq) => fuseQdq
+    /// <summary>The session config entries for a graph opened with or without QDQ fusion, on a CPU with or without VNNI.</summary>
+    public static IReadOnlyDictionary<string, string> SessionEntries(bool fuseQdq, bool cpuHasVnni) =>
+        !fuseQdq ? new Dictionary<string, string> { ["session.disable_quant_qdq"] = "1" }
         // x64 CPUs without VNNI (AVX2, e.g. Zen 3) run u8×s8 products through pmaddubsw, whose int16 pair sums saturate
         // (255·127·2 > 32767): the fused model then drifts from the simulation (OnnxExportTests: 1.28× the quantization
-        // noise). This option makes ORT use u8×u8 kernels there for weights outside [-64, 63]; on VNNI CPUs it does nothing (by ORT's description).
-        ? new Dictionary<string, string> { ["session.x64quantprecision"] = "1" }
-        : new Dictionary<string, string> { ["session.disable_quant_qdq"] = "1" };
+        // noise). This option makes ORT use u8×u8 kernels there for weights outside [-64, 63]. VNNI sums into int32 and
+        // needs no fix; there the option costs speed (ORT 1.30, Xeon with AVX-512 VNNI: 40.6 vs 19.3 ms/img, 1 thread).
+        : cpuHasVnni ? new Dictionary<string, string>()
+        : new Dictionary<string, string> { ["session.x64quantprecision"] = "1" };
 
     /// <summary>True when the network is quantized in the integer-kernel form (layer outputs quantized, int32 biases).</summary>
     public static bool FusesIntoIntegerKernels(DiffusionUNet network) =>
