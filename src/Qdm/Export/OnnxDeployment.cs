@@ -38,8 +38,8 @@ public static class OnnxDeployment
     /// <summary>
     /// The session config entries that run the graph as Qdm does (see <see cref="OrtUNet"/>): integer-kernel models fused
     /// (on x64 CPUs without VNNI with u8×u8 kernels where u8×s8 sums would saturate), other quantized models with Q/DQ as
-    /// float ops. The file stores both lists: `ort_session_config` for VNNI CPUs (and other architectures),
-    /// `ort_session_config_without_vnni` for x64 CPUs without it.
+    /// float ops; none for FP32 graphs (no Q/DQ to treat). The file stores both lists: `ort_session_config` for VNNI CPUs
+    /// (and other architectures), `ort_session_config_without_vnni` for x64 CPUs without it.
     /// </summary>
     public static IReadOnlyDictionary<string, string> SessionConfig(DiffusionUNet network, bool cpuHasVnni)
     {
