@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Qdm.Placement;
+using Qdm.Quant;
 
 namespace Qdm.Cli;
 
@@ -10,13 +11,17 @@ public sealed class PlacementOptions
     public Option<int> WeightBits { get; } = new("--w-bits") { Description = "Weight bits (2–8, 16 = off).", DefaultValueFactory = _ => 8 };
     public Option<int> ActivationBits { get; } = new("--a-bits") { Description = "Activation bits (2–8, 16 = off).", DefaultValueFactory = _ => 8 };
     public Option<int?> AttentionBits { get; } = new("--attn-bits") { Description = "Bits of the softmax output (default: --a-bits)." };
+    public Option<QuantGrid> AttentionGrid { get; } = new("--attn-grid")
+    {
+        Description = "Grid of the softmax output: uniform, log2 (powers of 2) or logsqrt2 (powers of √2).", DefaultValueFactory = _ => QuantGrid.Uniform,
+    };
     public Option<bool> SplitTimeEmbedding { get; } = new("--split-temb") { Description = "Separate quantizers for the scale and shift halves (scale-shift models)." };
     public Option<bool> NoSplitSkip { get; } = new("--no-split-skip") { Description = "One quantizer for the decoder skip concat instead of two." };
     public Option<EdgeLayers> Edge { get; } = new("--edge") { Description = "First/last conv: eightbit, fullprecision or same.", DefaultValueFactory = _ => EdgeLayers.EightBit };
     public Option<bool> IntegerKernels { get; } = new("--integer-kernels") { Description = "Also quantize every layer output and keep biases on the int32 grid (what fused int8 kernels need)." };
     public Option<string[]> Exclude { get; } = new("--exclude") { Description = "Regular expressions of module paths to leave in full precision.", AllowMultipleArgumentsPerToken = true };
 
-    public IReadOnlyList<Option> All => new Option[] { Placement, WeightBits, ActivationBits, AttentionBits, SplitTimeEmbedding, NoSplitSkip, Edge, IntegerKernels, Exclude };
+    public IReadOnlyList<Option> All => new Option[] { Placement, WeightBits, ActivationBits, AttentionBits, AttentionGrid, SplitTimeEmbedding, NoSplitSkip, Edge, IntegerKernels, Exclude };
 
     public void AddTo(Command command)
     {
@@ -37,6 +42,7 @@ public sealed class PlacementOptions
             WeightBits = Given(WeightBits) ? placed.WeightBits : method.WeightBits,
             ActivationBits = Given(ActivationBits) ? placed.ActivationBits : method.ActivationBits,
             AttentionBits = Given(AttentionBits) ? placed.AttentionBits : method.AttentionBits,
+            AttentionGrid = Given(AttentionGrid) ? placed.AttentionGrid : method.AttentionGrid,
             SplitTimeEmbedding = Given(SplitTimeEmbedding) ? placed.SplitTimeEmbedding : method.SplitTimeEmbedding,
             SplitSkip = Given(NoSplitSkip) ? placed.SplitSkip : method.SplitSkip,
             EdgeLayers = Given(Edge) ? placed.EdgeLayers : method.EdgeLayers,
@@ -51,6 +57,7 @@ public sealed class PlacementOptions
         WeightBits = result.GetValue(WeightBits),
         ActivationBits = result.GetValue(ActivationBits),
         AttentionBits = result.GetValue(AttentionBits),
+        AttentionGrid = result.GetValue(AttentionGrid),
         SplitTimeEmbedding = result.GetValue(SplitTimeEmbedding),
         SplitSkip = !result.GetValue(NoSplitSkip),
         EdgeLayers = result.GetValue(Edge),

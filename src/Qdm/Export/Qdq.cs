@@ -14,6 +14,7 @@ internal static class Qdq
     {
         var g = layers.Graph;
         if (q.Spec.PerChannel) throw new NotSupportedException($"{q.Label}: per-channel activation quantizers have no QDQ export.");
+        if (q.Spec.Grid != QuantGrid.Uniform) return Logarithmic(layers, q, x);
         float delta = q.Delta.item<float>(), zero = q.ZeroPoint.item<float>();
         bool unsigned = !q.Spec.Symmetric;
         // A grid narrower than the storage type (b < 8, or the narrow signed grid) is enforced by a clip first.
@@ -25,6 +26,20 @@ internal static class Qdq
         var zp = g.Initializer("zp", unsigned ? tensor((byte)zero) : tensor((sbyte)zero));
         var quantized = g.Node("QuantizeLinear", new[] { input, scale, zp });
         return g.Node("DequantizeLinear", new[] { quantized, scale, zp });
+    }
+
+    /// <summary>FakeQuant.ApplyLog as float ops: no ONNX operator holds a logarithmic grid, and ORT runs the attention
+    /// matmuls it feeds in float anyway.</summary>
+    private static string Logarithmic(OnnxLayers layers, UniformQuantizer q, string x)
+    {
+        var g = layers.Graph;
+        float top = q.Delta.item<float>(), k = q.Spec.LevelsPerOctave, last = q.Spec.QMax;
+        var ratio = g.Node("Div", new[] { g.Node("Max", new[] { x, g.Float(1e-30f) }), g.Float(top) });
+        var exponent = g.Node("Round", new[] { g.Node("Mul", new[] { g.Node("Log", new[] { ratio }), g.Float(-k / MathF.Log(2)) }) });
+        var below = g.Node("Greater", new[] { exponent, g.Float(last) });
+        var clipped = g.Node("Clip", new[] { exponent, g.Float(0), g.Float(last) });
+        var value = g.Node("Mul", new[] { g.Node("Pow", new[] { g.Float(2), g.Node("Div", new[] { g.Node("Neg", new[] { clipped }), g.Float(k) }) }), g.Float(top) });
+        return g.Node("Where", new[] { below, g.Float(0), value });
     }
 
     public static string Layer(OnnxLayers layers, QuantLayer layer, string x, QdqOptions options, long[]? pads)

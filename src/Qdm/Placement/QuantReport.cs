@@ -22,8 +22,11 @@ public static class QuantReport
             }
             var delta = q.Delta.data<float>().ToArray();
             var zero = q.ZeroPoint.data<float>().ToArray();
-            double low = Enumerable.Range(0, delta.Length).Min(i => (q.Spec.QMin - zero[i]) * delta[i]);
-            double high = Enumerable.Range(0, delta.Length).Max(i => (q.Spec.QMax - zero[i]) * delta[i]);
+            // A logarithmic grid's Δ is its top level; its lowest non-zero level lies 2^(−q_max/k) below.
+            bool log = q.Spec.Grid != QuantGrid.Uniform;
+            double low = log ? delta.Min() * Math.Pow(2, -(double)q.Spec.QMax / q.Spec.LevelsPerOctave)
+                : Enumerable.Range(0, delta.Length).Min(i => (q.Spec.QMin - zero[i]) * delta[i]);
+            double high = log ? delta.Max() : Enumerable.Range(0, delta.Length).Max(i => (q.Spec.QMax - zero[i]) * delta[i]);
             var probe = probes?.GetValueOrDefault(q);
             rows.Add(new QuantReportRow(e.Path, e.Role, e.Tensor, q.Spec.Describe(), q.Spec.Bits, low, high, delta.Average(),
                 probe?.Mse ?? double.NaN, probe?.SqnrDb ?? double.NaN));

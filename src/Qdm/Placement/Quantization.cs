@@ -49,6 +49,9 @@ public static class Quantization
             if (!slotRoles.Contains(slot.Role) || Excluded(slot.Path)) continue;
             int bits = slot.Role == SlotRole.AttentionWeights ? config.AttentionBits ?? config.ActivationBits : config.ActivationBits;
             var spec = config.Activations with { Bits = bits };
+            // A logarithmic grid's top is the observed maximum: clipping the largest probabilities gains nothing.
+            if (slot.Role == SlotRole.AttentionWeights && config.AttentionGrid != QuantGrid.Uniform)
+                spec = spec with { Grid = config.AttentionGrid, Range = RangeMethod.MinMax };
             if (slot.Role == SlotRole.TimeEmbeddingOutput && config.SplitTimeEmbedding)
             {
                 var split = new SplitQuantizer(spec, slot.Path);

@@ -21,6 +21,21 @@ public static class FakeQuant
         return (integer - zeroPoint) * delta;
     }
 
+    /// <summary>
+    /// Logarithmic grid below the top s (FQ-ViT's Log2 for k = 1, RepQ-ViT's log√2 for k = 2): e = ⌊−k·log2(x/s)⌉,
+    /// x̂ = s·2^(−clamp(e, 0, L)/k), and x̂ = 0 where e > L (below the lowest level; also x = 0). Relative steps are
+    /// equal at every magnitude, so the many small softmax probabilities keep their size where a uniform grid rounds them
+    /// to 0. Gradient: straight through the rounding (∂x̂/∂x = x̂/x ≈ 1), 0 below the lowest level.
+    /// </summary>
+    public static Tensor ApplyLog(Tensor x, Tensor top, int levelsPerOctave, long lastLevel)
+    {
+        // The floor keeps log2 finite (x = 0 would give an infinite exponent and NaN gradients through where).
+        var exponent = RoundSte(-levelsPerOctave * (x.clamp_min(1e-30) / top).log2());
+        var below = (exponent > lastLevel).detach();
+        var value = top * exp2(-exponent.clamp(0, lastLevel) / levelsPerOctave);
+        return where(below, zeros_like(value), value);
+    }
+
     /// <summary>The integer grid values (no STE), for export and inspection.</summary>
     public static Tensor ToIntegers(Tensor x, Tensor delta, Tensor zeroPoint, long qMin, long qMax) =>
         ((x / delta).round() + zeroPoint).clamp(qMin, qMax);

@@ -11,7 +11,19 @@ public enum RangeMethod
     MseSearch,
 }
 
-/// <summary>A uniform affine quantizer's settings. 16 bits or more means pass-through.</summary>
+/// <summary>Where a quantizer's 2^b levels lie.</summary>
+public enum QuantGrid
+{
+    /// <summary>Evenly spaced: the affine grid Δ·(q − z).</summary>
+    Uniform,
+    /// <summary>Powers of 2 below the range's top s: s·2^(−q), q = 0..2^b − 1, and 0 (FQ-ViT's Log2 quantizer for softmax
+    /// probabilities). Non-negative tensors only.</summary>
+    Log2,
+    /// <summary>Powers of √2 below the top: s·2^(−q/2) (RepQ-ViT's log√2 quantizer), half the relative step of Log2.</summary>
+    LogSqrt2,
+}
+
+/// <summary>A quantizer's settings: a uniform affine grid unless Grid says otherwise. 16 bits or more means pass-through.</summary>
 public sealed record QuantizerSpec
 {
     public int Bits { get; init; } = 8;
@@ -29,6 +41,11 @@ public sealed record QuantizerSpec
     public int SearchSteps { get; init; } = 100;
     /// <summary>LSQ (Esser et al. 2020): the step size is a trainable parameter (activations during reconstruction).</summary>
     public bool LearnableStep { get; init; }
+    /// <summary>Uniform, or a logarithmic grid for non-negative activations (the softmax probabilities).</summary>
+    public QuantGrid Grid { get; init; } = QuantGrid.Uniform;
+
+    /// <summary>Levels per octave of a logarithmic grid: 1 for powers of 2, 2 for powers of √2.</summary>
+    public int LevelsPerOctave => Grid == QuantGrid.LogSqrt2 ? 2 : 1;
 
     public bool PassThrough => Bits >= 16;
     public long QMin => Symmetric ? -((1L << (Bits - 1)) - 1) : 0;
@@ -38,11 +55,13 @@ public sealed record QuantizerSpec
     {
         if (!PassThrough && (Bits < 2 || Bits > 8))
             throw new ArgumentException($"quantizers support 2 to 8 bits (or 16 = pass-through), got {Bits}.");
+        if (Grid != QuantGrid.Uniform && (Symmetric || PerChannel || Range != RangeMethod.MinMax))
+            throw new ArgumentException($"a {Grid} grid is per tensor, unsigned and set from the maximum (min-max range), got {Describe()}.");
         if (Range == RangeMethod.Percentile && !(Percentile > 50 && Percentile <= 100))
             throw new ArgumentException($"the percentile must be in (50, 100], got {Percentile}.");
         return this;
     }
 
     public string Describe() => PassThrough ? "fp (pass-through)" :
-        $"{(Symmetric ? "s" : "u")}{Bits}{(PerChannel ? " per-channel" : "")} {Range.ToString().ToLowerInvariant()}{(LearnableStep ? " lsq" : "")}";
+        $"{(Symmetric ? "s" : "u")}{Bits}{(Grid != QuantGrid.Uniform ? " " + Grid.ToString().ToLowerInvariant() : "")}{(PerChannel ? " per-channel" : "")} {Range.ToString().ToLowerInvariant()}{(LearnableStep ? " lsq" : "")}";
 }

@@ -24,6 +24,8 @@ public static class RangeEstimation
     /// <summary>Δ, z for a range (widened to include 0, as every affine int grid must represent 0 exactly).</summary>
     public static (Tensor Delta, Tensor ZeroPoint) ScaleAndZeroPoint(Tensor min, Tensor max, QuantizerSpec spec)
     {
+        // A logarithmic grid's levels hang below its top: the maximum itself, with no zero point.
+        if (spec.Grid != QuantGrid.Uniform) return (max.clamp_min(1e-8), zeros_like(max));
         var lo = min.clamp_max(0);
         var hi = max.clamp_min(0);
         if (spec.Symmetric)

@@ -4,7 +4,9 @@ using static TorchSharp.torch;
 namespace Qdm.Quant;
 
 /// <summary>
-/// Uniform affine fake quantizer for one tensor (a weight or an activation), per tensor or per output channel.
+/// Uniform affine fake quantizer for one tensor (a weight or an activation), per tensor or per output channel; for
+/// non-negative activations (softmax probabilities) optionally on a logarithmic grid instead, whose Δ is then the top
+/// level and z is 0 (<see cref="QuantGrid"/>).
 /// States: pass-through until calibrated; observing inside an <see cref="Observation"/>; then quantizing with fixed
 /// (or LSQ-learnable) Δ and z. Using an uncalibrated, enabled quantizer throws: nothing is initialised lazily.
 /// </summary>
@@ -36,6 +38,7 @@ public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
     public Tensor Integers(Tensor x)
     {
         if (delta is null) throw NotCalibrated();
+        if (Spec.Grid != QuantGrid.Uniform) throw new NotSupportedException($"{Label}: a {Spec.Grid} grid has exponents, not affine integers.");
         using var _ = no_grad();
         var shape = PerChannelShape(x);
         var step = delta.detach().reshape(shape);
@@ -109,7 +112,8 @@ public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
         }
         if (step.requires_grad)
             step = FakeQuant.GradScale(step, 1.0 / Math.Sqrt(x.numel() / Math.Max(1, delta.numel()) * Spec.QMax));   // LSQ g = 1/√(N·Q_p)
-        var y = FakeQuant.Apply(x, step, zeroPoint!.reshape(shape), Spec.QMin, Spec.QMax);
+        var y = Spec.Grid == QuantGrid.Uniform ? FakeQuant.Apply(x, step, zeroPoint!.reshape(shape), Spec.QMin, Spec.QMax)
+            : FakeQuant.ApplyLog(x, step, Spec.LevelsPerOctave, Spec.QMax);
         Probe?.Add(x, y);
         if (DropProbability > 0) y = where(rand_like(x) < DropProbability, x, y);
         return y;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Qdm.Cli;
 using Qdm.Models.Ddpm;
 using Qdm.Placement;
+using Qdm.Quant;
 using Qdm.Reconstruction;
 
 namespace Qdm.Tests.Cli;
@@ -38,6 +39,7 @@ public class PlacementOptionsTests
             ("--w-bits", "--w-bits 4", c => c.WeightBits == 4),
             ("--a-bits", "--a-bits 6", c => c.ActivationBits == 6),
             ("--attn-bits", "--attn-bits 16", c => c.AttentionBits == 16),
+            ("--attn-grid", "--attn-grid logsqrt2", c => c.AttentionGrid == QuantGrid.LogSqrt2),
             ("--split-temb", "--split-temb", c => c.SplitTimeEmbedding),
             ("--no-split-skip", "--no-split-skip", c => !c.SplitSkip),
             ("--edge", "--edge same", c => c.EdgeLayers == EdgeLayers.Same),

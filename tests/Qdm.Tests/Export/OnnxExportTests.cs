@@ -1,6 +1,7 @@
 using Qdm.Export;
 using Qdm.Models;
 using Qdm.Placement;
+using Qdm.Quant;
 using Qdm.Tests.Models;
 using Qdm.Tests.Support;
 using Xunit.Abstractions;
@@ -69,6 +70,33 @@ public class OnnxExportTests(ITestOutputHelper output)
             Assert.True(flipped < 0.05, $"{entry.Quantizer.Label}: {flipped:P2} of the outputs differ");
         }
         Assert.True(samples.Count >= (kind == PlacementKind.Full ? 6 : 4));
+    }
+
+    [Theory]
+    [InlineData(QuantGrid.Log2, false)]
+    [InlineData(QuantGrid.LogSqrt2, true)]
+    public void Logarithmic_softmax_grid_exports_to_exactly_the_simulated_operation(QuantGrid grid, bool iddpm)
+    {
+        var input = Inputs();
+        UNetConfig config = iddpm ? CheckpointLoadingTests.TinyIddpm : CheckpointLoadingTests.TinyDdpm;
+        var q = Quantization.Quantize(Randomised(config, 2), new PlacementConfig { AttentionGrid = grid });
+        using (no_grad())
+        using (q.Observe()) q.Network.call(input.X, input.T).Dispose();
+        var softmax = q.Activations.Where(e => e.Role == nameof(SlotRole.AttentionWeights)).ToList();
+        Assert.NotEmpty(softmax);
+        Assert.All(softmax, e => Assert.Equal(grid, e.Quantizer.Spec.Grid));
+        q.SetEnabled(false, QuantScope.Activations);
+        foreach (var e in softmax) e.Quantizer.Enabled = true;
+        using var ort = new OrtUNet(UNetOnnxExporter.Export(q.Network), threads: 2, fuseQdq: false);
+        using var _ = no_grad();
+        var simulated = q.Network.call(input.X, input.T);
+        q.SetEnabled(false, QuantScope.Activations);
+        var fp = q.Network.call(input.X, input.T);
+        double ortVsSim = (ort.Forward(input.X, input.T) - simulated).abs().max().item<float>();
+        double simVsFp = (simulated - fp).abs().max().item<float>();
+        output.WriteLine($"{grid} {(iddpm ? "iddpm" : "ddpm")}: max |ORT − simulated| {ortVsSim:G3}, max |simulated − FP| {simVsFp:G3}");
+        Assert.True(simVsFp > 1e-4, "the softmax grid changed nothing: the test would not see a wrong export");
+        Assert.True(ortVsSim < 0.05 * simVsFp, $"ORT differs from the simulation by {ortVsSim}");
     }
 
     [Theory]

@@ -51,6 +51,48 @@ public class UniformQuantizerTests
         Assert.True(TensorAssert.MaxAbsDiff(w, q.call(w)) < 1e-5 * 50);
     }
 
+    [Theory]
+    // top s = 0.5, 4 bits (exponents 0..15). Inputs are s·2^(−a); the expected levels are s·2^(−e/k) with e = round(k·a),
+    // written out by hand: 0 where e > 15, the top where a < 0 (above the range), 0 for 0.
+    [InlineData(QuantGrid.Log2, new[] { 0.0, -1.0, 3.3, 3.6, 15.4, 15.6 }, new[] { 0.0, 0.0, 3.0, 4.0, 15.0, double.PositiveInfinity })]
+    [InlineData(QuantGrid.LogSqrt2, new[] { 0.0, -1.0, 3.3, 3.6, 7.6, 7.8 }, new[] { 0.0, 0.0, 3.5, 3.5, 7.5, double.PositiveInfinity })]
+    public void Logarithmic_grids_round_the_exponent_and_drop_values_below_the_lowest_level(QuantGrid grid, double[] octaves, double[] expectedOctaves)
+    {
+        var q = Fixed(new QuantizerSpec { Bits = 4, Grid = grid }, 0.5f);
+        var x = tensor(octaves.Select(a => (float)(0.5 * Math.Pow(2, -a))).Append(0f).ToArray());
+        var expected = expectedOctaves.Select(e => (float)(0.5 * Math.Pow(2, -e))).Append(0f).ToArray();
+        var actual = q.call(x).data<float>().ToArray();
+        for (int i = 0; i < expected.Length; i++) Approx.Equal(expected[i], actual[i], 1e-6 * Math.Max(expected[i], 1e-9));
+    }
+
+    [Fact]
+    public void Logarithmic_grid_takes_its_top_from_the_observed_maximum_and_passes_a_finite_gradient()
+    {
+        var spec = new QuantizerSpec { Grid = QuantGrid.LogSqrt2 };
+        var (top, zero) = RangeEstimation.ScaleAndZeroPoint(tensor(new[] { 0f }), tensor(new[] { 0.7f }), spec);
+        Assert.Equal(0.7f, top.item<float>());
+        Assert.Equal(0f, zero.item<float>());
+        var q = new UniformQuantizer(spec, "softmax");
+        q.SetRange(top, zero);
+        // 0 (an underflowed probability) must not turn the gradient into NaN; elsewhere ∂x̂/∂x = x̂/x, within a √2 step of 1.
+        var x = tensor(new[] { 0f, 1e-3f, 0.05f, 0.3f }, requires_grad: true);
+        q.call(x).sum().backward();
+        var g = x.grad!.data<float>().ToArray();
+        Assert.Equal(0f, g[0]);
+        foreach (var v in g[1..]) Assert.InRange(v, 1 / Math.Sqrt(Math.Sqrt(2)) - 1e-6, Math.Sqrt(Math.Sqrt(2)) + 1e-6);
+    }
+
+    [Theory]
+    [InlineData(true, false, RangeMethod.MinMax)]
+    [InlineData(false, true, RangeMethod.MinMax)]
+    [InlineData(false, false, RangeMethod.MseSearch)]
+    public void Logarithmic_grids_are_only_per_tensor_unsigned_and_min_max(bool symmetric, bool perChannel, RangeMethod range)
+    {
+        var spec = new QuantizerSpec { Grid = QuantGrid.Log2, Symmetric = symmetric, PerChannel = perChannel, Range = range };
+        var e = Assert.Throws<ArgumentException>(() => new UniformQuantizer(spec, "x"));
+        Assert.Contains("Log2 grid", e.Message);
+    }
+
     [Fact]
     public void Straight_through_gradient_is_one_inside_the_range_and_zero_outside()
     {
