@@ -142,4 +142,18 @@ public class PlacementTests
         Assert.All(eight.Entries.Where(e => e.Path is "conv_in" or "conv_out"), e => Assert.Equal(8, e.Quantizer.Spec.Bits));
         Assert.All(eight.Weights.Where(e => e.Path == "down.0.block.0.conv1"), e => Assert.Equal(4, e.Quantizer.Spec.Bits));
     }
+
+    [Fact]
+    public void A_softmax_grid_goes_to_the_softmax_quantizers_only_and_needs_the_full_placement()
+    {
+        var q = Quantization.Quantize(new DdpmUNet(CheckpointLoadingTests.TinyDdpm),
+            new PlacementConfig { AttentionGrid = QuantGrid.LogSqrt2, Weights = FastWeights, Activations = new() { Range = RangeMethod.MseSearch } });
+        var softmax = q.Activations.Where(e => e.Role == nameof(SlotRole.AttentionWeights)).ToList();
+        Assert.NotEmpty(softmax);
+        // the log grid's top is the maximum whatever the activations' range method
+        Assert.All(softmax, e => Assert.Equal((QuantGrid.LogSqrt2, RangeMethod.MinMax), (e.Quantizer.Spec.Grid, e.Quantizer.Spec.Range)));
+        Assert.All(q.Entries.Except(softmax), e => Assert.Equal(QuantGrid.Uniform, e.Quantizer.Spec.Grid));
+        var e = Assert.Throws<ArgumentException>(() => new PlacementConfig { Kind = PlacementKind.Ptq4dm, AttentionGrid = QuantGrid.Log2 }.Validated());
+        Assert.Contains("needs the full placement", e.Message);
+    }
 }
