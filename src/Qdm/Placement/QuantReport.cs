@@ -22,13 +22,13 @@ public static class QuantReport
             }
             var delta = q.Delta.data<float>().ToArray();
             var zero = q.ZeroPoint.data<float>().ToArray();
-            // A logarithmic grid's Δ is its top level; its lowest non-zero level lies 2^(−q_max/k) below.
+            // A logarithmic grid's Δ is its top level (its lowest non-zero level lies 2^(−q_max/k) below); it has no one step.
             bool log = q.Spec.Grid != QuantGrid.Uniform;
             double low = log ? delta.Min() * Math.Pow(2, -(double)q.Spec.QMax / q.Spec.LevelsPerOctave)
                 : Enumerable.Range(0, delta.Length).Min(i => (q.Spec.QMin - zero[i]) * delta[i]);
             double high = log ? delta.Max() : Enumerable.Range(0, delta.Length).Max(i => (q.Spec.QMax - zero[i]) * delta[i]);
             var probe = probes?.GetValueOrDefault(q);
-            rows.Add(new QuantReportRow(e.Path, e.Role, e.Tensor, q.Spec.Describe(), q.Spec.Bits, low, high, delta.Average(),
+            rows.Add(new QuantReportRow(e.Path, e.Role, e.Tensor, q.Spec.Describe(), q.Spec.Bits, low, high, log ? double.NaN : delta.Average(),
                 probe?.Mse ?? double.NaN, probe?.SqnrDb ?? double.NaN));
         }
         return rows;

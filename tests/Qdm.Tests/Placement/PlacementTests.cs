@@ -153,6 +153,11 @@ public class PlacementTests
         // the log grid's top is the maximum whatever the activations' range method
         Assert.All(softmax, e => Assert.Equal((QuantGrid.LogSqrt2, RangeMethod.MinMax), (e.Quantizer.Spec.Grid, e.Quantizer.Spec.Range)));
         Assert.All(q.Entries.Except(softmax), e => Assert.Equal(QuantGrid.Uniform, e.Quantizer.Spec.Grid));
+        // The report gives a log grid's lowest and top level and no step.
+        softmax[0].Quantizer.SetRange(tensor(new[] { 0.5f }), tensor(new[] { 0f }));
+        var row = QuantReport.Build(q).Single(r => r.Path == softmax[0].Path);
+        Assert.Equal((0.5 * Math.Pow(2, -255 / 2.0), 0.5), (row.RangeLow, row.RangeHigh));
+        Assert.True(double.IsNaN(row.MeanStep));
         var e = Assert.Throws<ArgumentException>(() => new PlacementConfig { Kind = PlacementKind.Ptq4dm, AttentionGrid = QuantGrid.Log2 }.Validated());
         Assert.Contains("needs the full placement", e.Message);
     }
