@@ -15,13 +15,14 @@ public sealed class PlacementOptions
     {
         Description = "Grid of the softmax output: uniform, log2 (powers of 2) or logsqrt2 (powers of √2).", DefaultValueFactory = _ => QuantGrid.Uniform,
     };
+    public Option<bool> AttentionRenorm { get; } = new("--attn-renorm") { Description = "Rescale each quantized softmax row to sum to 1 (one float scale per row on A·V)." };
     public Option<bool> SplitTimeEmbedding { get; } = new("--split-temb") { Description = "Separate quantizers for the scale and shift halves (scale-shift models)." };
     public Option<bool> NoSplitSkip { get; } = new("--no-split-skip") { Description = "One quantizer for the decoder skip concat instead of two." };
     public Option<EdgeLayers> Edge { get; } = new("--edge") { Description = "First/last conv: eightbit, fullprecision or same.", DefaultValueFactory = _ => EdgeLayers.EightBit };
     public Option<bool> IntegerKernels { get; } = new("--integer-kernels") { Description = "Also quantize every layer output and keep biases on the int32 grid (what fused int8 kernels need)." };
     public Option<string[]> Exclude { get; } = new("--exclude") { Description = "Regular expressions of module paths to leave in full precision.", AllowMultipleArgumentsPerToken = true };
 
-    public IReadOnlyList<Option> All => new Option[] { Placement, WeightBits, ActivationBits, AttentionBits, AttentionGrid, SplitTimeEmbedding, NoSplitSkip, Edge, IntegerKernels, Exclude };
+    public IReadOnlyList<Option> All => new Option[] { Placement, WeightBits, ActivationBits, AttentionBits, AttentionGrid, AttentionRenorm, SplitTimeEmbedding, NoSplitSkip, Edge, IntegerKernels, Exclude };
 
     public void AddTo(Command command)
     {
@@ -43,6 +44,7 @@ public sealed class PlacementOptions
             ActivationBits = Given(ActivationBits) ? placed.ActivationBits : method.ActivationBits,
             AttentionBits = Given(AttentionBits) ? placed.AttentionBits : method.AttentionBits,
             AttentionGrid = Given(AttentionGrid) ? placed.AttentionGrid : method.AttentionGrid,
+            AttentionRowNormalized = Given(AttentionRenorm) ? placed.AttentionRowNormalized : method.AttentionRowNormalized,
             SplitTimeEmbedding = Given(SplitTimeEmbedding) ? placed.SplitTimeEmbedding : method.SplitTimeEmbedding,
             SplitSkip = Given(NoSplitSkip) ? placed.SplitSkip : method.SplitSkip,
             EdgeLayers = Given(Edge) ? placed.EdgeLayers : method.EdgeLayers,
@@ -58,6 +60,7 @@ public sealed class PlacementOptions
         ActivationBits = result.GetValue(ActivationBits),
         AttentionBits = result.GetValue(AttentionBits),
         AttentionGrid = result.GetValue(AttentionGrid),
+        AttentionRowNormalized = result.GetValue(AttentionRenorm),
         SplitTimeEmbedding = result.GetValue(SplitTimeEmbedding),
         SplitSkip = !result.GetValue(NoSplitSkip),
         EdgeLayers = result.GetValue(Edge),

@@ -12,6 +12,19 @@ internal static class Qdq
 {
     public static string Activation(OnnxLayers layers, UniformQuantizer q, string x)
     {
+        var y = Rounded(layers, q, x);
+        return q.Spec.RowNormalized ? NormalizeRows(layers.Graph, y) : y;
+    }
+
+    /// <summary>FakeQuant.NormalizeRows: y / max(Σ_last y, 1e-30).</summary>
+    private static string NormalizeRows(OnnxGraph g, string y)
+    {
+        var sum = g.Node("ReduceSum", new[] { y, g.Ints(-1) }, new() { ["keepdims"] = 1L });
+        return g.Node("Div", new[] { y, g.Node("Max", new[] { sum, g.Float(1e-30f) }) });
+    }
+
+    private static string Rounded(OnnxLayers layers, UniformQuantizer q, string x)
+    {
         var g = layers.Graph;
         if (q.Spec.PerChannel) throw new NotSupportedException($"{q.Label}: per-channel activation quantizers have no QDQ export.");
         if (q.Spec.Grid != QuantGrid.Uniform) return Logarithmic(layers, q, x);

@@ -36,6 +36,8 @@ public sealed record PlacementConfig
     /// <summary>Grid of the softmax output: uniform (the seed's), or logarithmic, which keeps the many small probabilities
     /// that a uniform grid rounds to 0 (and so rescales A·V by a block- and t-dependent factor).</summary>
     public QuantGrid AttentionGrid { get; init; } = QuantGrid.Uniform;
+    /// <summary>Rescale each quantized softmax row to sum to 1 (<see cref="QuantizerSpec.RowNormalized"/>).</summary>
+    public bool AttentionRowNormalized { get; init; }
     /// <summary>Full placement: decoder shortcuts quantize h and skip separately (Q-Diffusion "split").</summary>
     public bool SplitSkip { get; init; } = true;
     /// <summary>DI2N: separate quantizers for the scale and shift halves of a scale-shift ResBlock's embedding output.</summary>
@@ -59,6 +61,8 @@ public sealed record PlacementConfig
             if (bits is < 2 or (> 8 and < 16)) throw new ArgumentException($"bit widths must be 2..8 (or 16 = off), got {bits}.");
         if (AttentionGrid != QuantGrid.Uniform && Kind != PlacementKind.Full)
             throw new ArgumentException($"a {AttentionGrid} softmax grid needs the full placement: {Kind} leaves the softmax output in full precision.");
+        if (AttentionRowNormalized && Kind != PlacementKind.Full)
+            throw new ArgumentException($"softmax row normalization needs the full placement: {Kind} leaves the softmax output in full precision.");
         foreach (var pattern in Exclude) _ = new System.Text.RegularExpressions.Regex(pattern);
         return this;
     }
@@ -67,6 +71,7 @@ public sealed record PlacementConfig
         $"{Kind.ToString().ToLowerInvariant()} W{WeightBits}A{ActivationBits}" +
         (AttentionBits is { } a && a != ActivationBits ? $" attn{a}" : "") +
         (AttentionGrid != QuantGrid.Uniform ? $" attn-grid {AttentionGrid.ToString().ToLowerInvariant()}" : "") +
+        (AttentionRowNormalized ? " attn-renorm" : "") +
         (Kind == PlacementKind.Full ? $", split skip {(SplitSkip ? "on" : "off")}, split time embedding {(SplitTimeEmbedding ? "on" : "off")}" : "") +
         $", first/last {EdgeLayers}" + (IntegerKernels ? ", integer-kernel form (outputs quantized, int32 bias)" : "") + (Exclude.Count > 0 ? $", excluding {string.Join(" ", Exclude)}" : "");
 }

@@ -52,6 +52,7 @@ public static class Quantization
             // A logarithmic grid's top is the observed maximum: clipping the largest probabilities gains nothing.
             if (slot.Role == SlotRole.AttentionWeights && config.AttentionGrid != QuantGrid.Uniform)
                 spec = spec with { Grid = config.AttentionGrid, Range = RangeMethod.MinMax };
+            if (slot.Role == SlotRole.AttentionWeights) spec = spec with { RowNormalized = config.AttentionRowNormalized };
             if (slot.Role == SlotRole.TimeEmbeddingOutput && config.SplitTimeEmbedding)
             {
                 var split = new SplitQuantizer(spec, slot.Path);

@@ -36,6 +36,12 @@ public static class FakeQuant
         return where(below, zeros_like(value), value);
     }
 
+    /// <summary>
+    /// ŷ / Σ_last ŷ: quantized softmax rows rescaled to sum to 1 (the sum's floor keeps a row rounded entirely to 0 at 0).
+    /// In integer deployment this is one float scale per row, applied to the A·V output.
+    /// </summary>
+    public static Tensor NormalizeRows(Tensor y) => y / y.sum(-1, keepdim: true).clamp_min(1e-30);
+
     /// <summary>The integer grid values (no STE), for export and inspection.</summary>
     public static Tensor ToIntegers(Tensor x, Tensor delta, Tensor zeroPoint, long qMin, long qMax) =>
         ((x / delta).round() + zeroPoint).clamp(qMin, qMax);

@@ -43,6 +43,10 @@ public sealed record QuantizerSpec
     public bool LearnableStep { get; init; }
     /// <summary>Uniform, or a logarithmic grid for non-negative activations (the softmax probabilities).</summary>
     public QuantGrid Grid { get; init; } = QuantGrid.Uniform;
+    /// <summary>After rounding, divide every slice along the last axis by its sum, so that softmax rows sum to 1 again:
+    /// rounding moves a row's sum by a few per cent (a uniform grid drops the small probabilities, a log grid rounds up
+    /// on average), and A·V inherits that as a gain. Activations only.</summary>
+    public bool RowNormalized { get; init; }
 
     /// <summary>Levels per octave of a logarithmic grid: 1 for powers of 2, 2 for powers of √2.</summary>
     public int LevelsPerOctave => Grid == QuantGrid.LogSqrt2 ? 2 : 1;
@@ -57,11 +61,13 @@ public sealed record QuantizerSpec
             throw new ArgumentException($"quantizers support 2 to 8 bits (or 16 = pass-through), got {Bits}.");
         if (Grid != QuantGrid.Uniform && (Symmetric || PerChannel || Range != RangeMethod.MinMax))
             throw new ArgumentException($"a {Grid} grid is per tensor, unsigned and set from the maximum (min-max range), got {Describe()}.");
+        if (RowNormalized && PerChannel)
+            throw new ArgumentException($"row normalization is for activations (softmax rows), not per-channel weights: got {Describe()}.");
         if (Range == RangeMethod.Percentile && !(Percentile > 50 && Percentile <= 100))
             throw new ArgumentException($"the percentile must be in (50, 100], got {Percentile}.");
         return this;
     }
 
     public string Describe() => PassThrough ? "fp (pass-through)" :
-        $"{(Symmetric ? "s" : "u")}{Bits}{(Grid != QuantGrid.Uniform ? " " + Grid.ToString().ToLowerInvariant() : "")}{(PerChannel ? " per-channel" : "")} {Range.ToString().ToLowerInvariant()}{(LearnableStep ? " lsq" : "")}";
+        $"{(Symmetric ? "s" : "u")}{Bits}{(Grid != QuantGrid.Uniform ? " " + Grid.ToString().ToLowerInvariant() : "")}{(PerChannel ? " per-channel" : "")}{(RowNormalized ? " row-normalized" : "")} {Range.ToString().ToLowerInvariant()}{(LearnableStep ? " lsq" : "")}";
 }

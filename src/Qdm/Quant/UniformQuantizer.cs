@@ -114,6 +114,7 @@ public sealed class UniformQuantizer : nn.Module<Tensor, Tensor>
             step = FakeQuant.GradScale(step, 1.0 / Math.Sqrt(x.numel() / Math.Max(1, delta.numel()) * Spec.QMax));   // LSQ g = 1/√(N·Q_p)
         var y = Spec.Grid == QuantGrid.Uniform ? FakeQuant.Apply(x, step, zeroPoint!.reshape(shape), Spec.QMin, Spec.QMax)
             : FakeQuant.ApplyLog(x, step, Spec.LevelsPerOctave, Spec.QMax);
+        if (Spec.RowNormalized) y = FakeQuant.NormalizeRows(y);
         Probe?.Add(x, y);
         if (DropProbability > 0) y = where(rand_like(x) < DropProbability, x, y);
         return y;

@@ -40,6 +40,7 @@ public class PlacementOptionsTests
             ("--a-bits", "--a-bits 6", c => c.ActivationBits == 6),
             ("--attn-bits", "--attn-bits 16", c => c.AttentionBits == 16),
             ("--attn-grid", "--attn-grid logsqrt2", c => c.AttentionGrid == QuantGrid.LogSqrt2),
+            ("--attn-renorm", "--attn-renorm", c => c.AttentionRowNormalized),
             ("--split-temb", "--split-temb", c => c.SplitTimeEmbedding),
             ("--no-split-skip", "--no-split-skip", c => !c.SplitSkip),
             ("--edge", "--edge same", c => c.EdgeLayers == EdgeLayers.Same),

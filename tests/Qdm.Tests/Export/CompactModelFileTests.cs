@@ -38,15 +38,15 @@ public class CompactModelFileTests(ITestOutputHelper output) : TempFolder
     }
 
     [Theory]
-    [InlineData(8, false, QuantGrid.Uniform)]
-    [InlineData(4, true, QuantGrid.Uniform)]
-    [InlineData(8, false, QuantGrid.LogSqrt2)]
-    public void A_compact_file_reloads_without_checkpoint_or_calibration_and_reproduces_the_outputs_exactly(int weightBits, bool iddpm, QuantGrid attentionGrid)
+    [InlineData(8, false, QuantGrid.Uniform, false)]
+    [InlineData(4, true, QuantGrid.Uniform, false)]
+    [InlineData(8, false, QuantGrid.LogSqrt2, true)]
+    public void A_compact_file_reloads_without_checkpoint_or_calibration_and_reproduces_the_outputs_exactly(int weightBits, bool iddpm, QuantGrid attentionGrid, bool rowNormalized)
     {
         var fp = ModelFactory.Create(iddpm ? CheckpointLoadingTests.TinyIddpm : CheckpointLoadingTests.TinyDdpm);
         using (no_grad()) foreach (var p in fp.parameters()) p.copy_(randn(p.shape, generator: new Generator(5)) * 0.05);
         var model = new DiffusionModel(fp, iddpm ? DiffusionConfig.IddpmCosine4000 : DiffusionConfig.DdpmLinear1000, "tiny");
-        var config = new PlacementConfig { WeightBits = weightBits, SplitTimeEmbedding = iddpm, IntegerKernels = true, AttentionGrid = attentionGrid };
+        var config = new PlacementConfig { WeightBits = weightBits, SplitTimeEmbedding = iddpm, IntegerKernels = true, AttentionGrid = attentionGrid, AttentionRowNormalized = rowNormalized };
         var q = Quantized(model, config, iterations: 5);
         var path = Path.Combine(dir, "tiny.qdm");
         CompactModelFile.Save(path, q, model.Diffusion, new Dictionary<string, string> { ["source"] = "test" });

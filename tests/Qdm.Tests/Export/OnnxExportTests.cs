@@ -73,31 +73,42 @@ public class OnnxExportTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(QuantGrid.Log2, false)]
-    [InlineData(QuantGrid.LogSqrt2, true)]
-    public void Logarithmic_softmax_grid_exports_to_exactly_the_simulated_operation(QuantGrid grid, bool iddpm)
+    [InlineData(QuantGrid.Log2, false, false)]
+    [InlineData(QuantGrid.LogSqrt2, true, false)]
+    [InlineData(QuantGrid.Uniform, false, true)]
+    [InlineData(QuantGrid.LogSqrt2, true, true)]
+    public void Softmax_grids_and_row_normalization_export_to_exactly_the_simulated_operation(QuantGrid grid, bool iddpm, bool rowNormalized)
     {
         var input = Inputs();
         UNetConfig config = iddpm ? CheckpointLoadingTests.TinyIddpm : CheckpointLoadingTests.TinyDdpm;
-        var q = Quantization.Quantize(Randomised(config, 2), new PlacementConfig { AttentionGrid = grid });
-        using (no_grad())
-        using (q.Observe()) q.Network.call(input.X, input.T).Dispose();
-        var softmax = q.Activations.Where(e => e.Role == nameof(SlotRole.AttentionWeights)).ToList();
-        Assert.NotEmpty(softmax);
-        Assert.All(softmax, e => Assert.Equal(grid, e.Quantizer.Spec.Grid));
-        q.SetEnabled(false, QuantScope.Activations);
-        foreach (var e in softmax) e.Quantizer.Enabled = true;
+        // Only the softmax quantizers on, calibrated on the test input.
+        QuantizedUNet SoftmaxOnly(PlacementConfig placement)
+        {
+            var q = Quantization.Quantize(Randomised(config, 2), placement);
+            using (no_grad())
+            using (q.Observe()) q.Network.call(input.X, input.T).Dispose();
+            q.SetEnabled(false, QuantScope.Activations);
+            foreach (var e in Softmax(q)) e.Quantizer.Enabled = true;
+            return q;
+        }
+        var q = SoftmaxOnly(new PlacementConfig { AttentionGrid = grid, AttentionRowNormalized = rowNormalized });
+        Assert.NotEmpty(Softmax(q));
+        Assert.All(Softmax(q), e => Assert.Equal((grid, rowNormalized), (e.Quantizer.Spec.Grid, e.Quantizer.Spec.RowNormalized)));
         using var ort = new OrtUNet(UNetOnnxExporter.Export(q.Network), threads: 2, fuseQdq: false);
         using var _ = no_grad();
         var simulated = q.Network.call(input.X, input.T);
-        q.SetEnabled(false, QuantScope.Activations);
-        var fp = q.Network.call(input.X, input.T);
+        // What an export that dropped the option under test would give: the grid without row normalization, or FP.
+        var dropped = rowNormalized ? SoftmaxOnly(new PlacementConfig { AttentionGrid = grid }) : q;
+        if (!rowNormalized) q.SetEnabled(false, QuantScope.Activations);
+        var without = dropped.Network.call(input.X, input.T);
         double ortVsSim = (ort.Forward(input.X, input.T) - simulated).abs().max().item<float>();
-        double simVsFp = (simulated - fp).abs().max().item<float>();
-        output.WriteLine($"{grid} {(iddpm ? "iddpm" : "ddpm")}: max |ORT − simulated| {ortVsSim:G3}, max |simulated − FP| {simVsFp:G3}");
-        Assert.True(simVsFp > 1e-4, "the softmax grid changed nothing: the test would not see a wrong export");
-        Assert.True(ortVsSim < 0.05 * simVsFp, $"ORT differs from the simulation by {ortVsSim}");
+        double effect = (simulated - without).abs().max().item<float>();
+        output.WriteLine($"{grid}{(rowNormalized ? " row-normalized" : "")} {(iddpm ? "iddpm" : "ddpm")}: max |ORT − simulated| {ortVsSim:G3}, effect of the option {effect:G3}");
+        Assert.True(effect > 1e-5, "the option changed nothing: the test would not see a wrong export");
+        Assert.True(ortVsSim < 0.05 * effect, $"ORT differs from the simulation by {ortVsSim}");
     }
+
+    private static List<QuantEntry> Softmax(QuantizedUNet q) => q.Activations.Where(e => e.Role == nameof(SlotRole.AttentionWeights)).ToList();
 
     [Theory]
     [InlineData(PlacementKind.Full, false, false, true)]

@@ -161,4 +161,19 @@ public class PlacementTests
         var e = Assert.Throws<ArgumentException>(() => new PlacementConfig { Kind = PlacementKind.Ptq4dm, AttentionGrid = QuantGrid.Log2 }.Validated());
         Assert.Contains("needs the full placement", e.Message);
     }
+
+    [Fact]
+    public void Softmax_row_normalization_goes_to_the_softmax_quantizers_only_and_needs_the_full_placement()
+    {
+        var q = Quantization.Quantize(new DdpmUNet(CheckpointLoadingTests.TinyDdpm),
+            new PlacementConfig { AttentionRowNormalized = true, Weights = FastWeights });
+        var softmax = q.Activations.Where(e => e.Role == nameof(SlotRole.AttentionWeights)).ToList();
+        Assert.NotEmpty(softmax);
+        Assert.All(softmax, e => Assert.True(e.Quantizer.Spec.RowNormalized));
+        Assert.All(q.Entries.Except(softmax), e => Assert.False(e.Quantizer.Spec.RowNormalized));
+        Assert.Contains("attn-renorm", q.Config.Describe());
+        Assert.DoesNotContain("attn-renorm", new PlacementConfig().Describe());   // reuse fingerprints of existing files stay valid
+        var e = Assert.Throws<ArgumentException>(() => new PlacementConfig { Kind = PlacementKind.Ptq4dm, AttentionRowNormalized = true }.Validated());
+        Assert.Contains("needs the full placement", e.Message);
+    }
 }

@@ -94,6 +94,23 @@ public class UniformQuantizerTests
     }
 
     [Fact]
+    public void Row_normalization_rescales_each_quantized_row_to_sum_to_one_and_leaves_an_all_zero_row_at_zero()
+    {
+        // Uniform, Δ = 0.1: [0.16, 0.16, 0.68] rounds to [0.2, 0.2, 0.7] (sum 1.1); [0.01, 0.02, 0.04] rounds to 0 entirely.
+        var uniform = Fixed(new QuantizerSpec { Bits = 4, RowNormalized = true }, 0.1f);
+        var y = uniform.call(tensor(new[] { 0.16f, 0.16f, 0.68f, 0.01f, 0.02f, 0.04f }).reshape(2, 3)).data<float>().ToArray();
+        var expected = new[] { 0.2 / 1.1, 0.2 / 1.1, 0.7 / 1.1, 0, 0, 0 };
+        for (int i = 0; i < 6; i++) Approx.Equal(expected[i], y[i], 1e-6);
+        // Log2, top 0.5: [0.5, 0.35, 0.15] → exponents 0, ⌊0.515⌉ = 1, ⌊1.737⌉ = 2 → [0.5, 0.25, 0.125] (sum 0.875).
+        var log = Fixed(new QuantizerSpec { Bits = 4, Grid = QuantGrid.Log2, RowNormalized = true }, 0.5f);
+        var z = log.call(tensor(new[] { 0.5f, 0.35f, 0.15f }).reshape(1, 3)).data<float>().ToArray();
+        var expectedLog = new[] { 0.5 / 0.875, 0.25 / 0.875, 0.125 / 0.875 };
+        for (int i = 0; i < 3; i++) Approx.Equal(expectedLog[i], z[i], 1e-6);
+        var e = Assert.Throws<ArgumentException>(() => new UniformQuantizer(new QuantizerSpec { PerChannel = true, RowNormalized = true }, "w"));
+        Assert.Contains("row normalization", e.Message);
+    }
+
+    [Fact]
     public void Straight_through_gradient_is_one_inside_the_range_and_zero_outside()
     {
         var q = Fixed(new QuantizerSpec { Bits = 4, Symmetric = true }, 0.5f);
