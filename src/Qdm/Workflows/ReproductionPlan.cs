@@ -130,6 +130,10 @@ public static class ReproductionPlan
         // (x_t, softmax probabilities) left FP, bias correction.
         rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-int8-kernels", $"DI2N in int8 kernels + bias correction, {inputConv} and softmax probabilities FP",
             Job(QuantMethod.Int8, 8, 0)));
+        // The quantized softmax rows no longer sum to 1 (README "Choosing settings"): the same DI2N + bias correction with the
+        // probabilities on the log√2 grid and each row rescaled to sum to 1. Last, so that the rows before keep their order.
+        rows.Add(new(ReproductionSection.BeyondTheSeed, "di2n-bias-corrected-softmax-rows", "DI2N + bias correction, softmax on the log√2 grid with rows rescaled to sum to 1",
+            Job(QuantMethod.Di2n, 8, 0, m => m with { Placement = m.Placement with { AttentionGrid = Quant.QuantGrid.LogSqrt2, AttentionRowNormalized = true } }) with { BiasCorrection = true }));
         return rows;
     }
 

@@ -91,7 +91,7 @@ public static class ReproductionReport
         ReproductionSection.SeedTable => "Seed table: FP vs PTQ4DM vs DI2N",
         ReproductionSection.TimestepCalibration => "Time-step calibration under the same full quantization (the seed's first finding: normal was worse)",
         ReproductionSection.Ablation => "DI2N ablation: its parts added to PTQ4DM one at a time (W8A8)",
-        _ => "Beyond the seed: the network input x_t left in FP (qdm inspect puts most of the full placement's error there), and bias correction of the rounded weights' colour cast",
+        _ => "Beyond the seed: the network input x_t left in FP (qdm inspect puts most of the full placement's error there), bias correction of the rounded weights' colour cast, and the quantized softmax's row sums",
     };
 
     private static IEnumerable<string> Cells(Line line, IReadOnlyDictionary<string, RowResults> results, IReadOnlyList<(string Network, string Pooled, string Spatial)> networks)

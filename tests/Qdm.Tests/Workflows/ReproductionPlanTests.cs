@@ -66,7 +66,7 @@ public class ReproductionPlanTests
         // The ablation's PTQ4DM and "+ order" rows are the seed table's PTQ4DM and DI2N seed-0 computations.
         var keys = ReproductionPlan.Computations(rows).Select(r => r.Key).ToList();
         Assert.Equal(keys.Distinct().Count(), keys.Count);
-        Assert.Equal(1 + 3 + 3 + 2 + 2 + 1 + 1 + 3, keys.Count);
+        Assert.Equal(1 + 3 + 3 + 2 + 2 + 1 + 1 + 4, keys.Count);
         Assert.Contains(ablation[0].Key, keys);
         Assert.Equal(rows.First(r => r.Method == "di2n").Key, ablation[2].Key);
     }
@@ -78,7 +78,8 @@ public class ReproductionPlanTests
         var order = ReproductionPlan.SamplingOrder(computations).Select(r => r.Key).ToList();
         Assert.Equal(new[] { "fp", "ptq4dm-w8a8-s0", "di2n-w8a8-s0", "ptq4dm-w8a8-s1", "di2n-w8a8-s1", "ptq4dm-w8a8-s2", "di2n-w8a8-s2",
             "ptq4dm-w4a8-s0", "di2n-w4a8-s0", "full-uniform-w8a8-s0", "full-normal-w8a8-s0", "ablation-calib-w8a8-s0", "di2n-fp-input-w8a8-s0",
-            "ptq4dm-bias-corrected-w8a8-s0", "di2n-bias-corrected-w8a8-s0", "di2n-int8-kernels-w8a8-s0" }, order);
+            "ptq4dm-bias-corrected-w8a8-s0", "di2n-bias-corrected-w8a8-s0", "di2n-int8-kernels-w8a8-s0",
+            "di2n-bias-corrected-softmax-rows-w8a8-s0" }, order);
         Assert.Equal(computations.Select(r => r.Key).Order(), order.Order());
     }
 
@@ -125,6 +126,18 @@ public class ReproductionPlanTests
             Assert.True(corrected.BiasCorrection);
             Assert.Equal(plain with { BiasCorrection = true }, corrected);
         }
+    }
+
+    [Fact]
+    public void The_softmax_row_is_the_bias_corrected_DI2N_row_with_only_the_softmax_grid_and_row_normalization_changed()
+    {
+        var rows = ReproductionPlan.For(DdpmUNetConfig.Cifar10, Scale);
+        var softmax = Assert.Single(rows, r => r.Method == "di2n-bias-corrected-softmax-rows").Job!;
+        var corrected = Assert.Single(rows, r => r.Method == "di2n-bias-corrected").Job!;
+        Assert.Equal(corrected with
+        {
+            Placement = corrected.Placement with { AttentionGrid = Qdm.Quant.QuantGrid.LogSqrt2, AttentionRowNormalized = true },
+        }, softmax);
     }
 
     [Fact]
