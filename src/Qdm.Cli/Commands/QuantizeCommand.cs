@@ -124,6 +124,7 @@ public static class QuantizeCommand
             {
                 var prefix = label is null ? "" : label + ": ";
                 var calibrationTask = ctx.AddTask(Markup.Escape(prefix + "calibration data"), maxValue: 1);
+                var calibrationClock = System.Diagnostics.Stopwatch.StartNew();
                 var reconstructionTask = job.Reconstruction.Iterations > 0 ? ctx.AddTask(Markup.Escape(prefix + "reconstruction"), maxValue: 1) : null;
                 int unitIndex = 0;
                 var progress = new Workflows.QuantizationProgress
@@ -132,8 +133,9 @@ public static class QuantizeCommand
                     {
                         calibrationTask.MaxValue = p.Total;
                         calibrationTask.Value = p.Done;
-                        // Logs render only the description: say how far, and how long at the rate so far.
-                        var left = p.Done > 0 && calibrationTask.RemainingTime is { } r ? $", ~{IO.Durations.Readable(r.TotalSeconds)} left" : "";
+                        // Logs render only the description: say how far, and how long at the rate since the start (Spectre's
+                        // own estimate needs several updates and reads "~0 s left" after the first of a few slow batches).
+                        var left = IO.Durations.Left(calibrationClock.Elapsed.TotalSeconds, p.Done, p.Total) is { } l ? ", " + l : "";
                         calibrationTask.Description = Markup.Escape($"{prefix}calibration data {p.Done}/{p.Total}{left}");
                     }),
                     CalibrationReady = (data, reused) =>

@@ -8,5 +8,9 @@ public static class Durations
     public static string Readable(double seconds) =>
         seconds < 120 ? Invariant(seconds, "F0", "s") : seconds < 7200 ? Invariant(seconds / 60, "F1", "min") : Invariant(seconds / 3600, "F1", "h");
 
+    /// <summary>"~X left" for the rest of a job at its average rate since it started; null before anything is done.</summary>
+    public static string? Left(double elapsedSeconds, long done, long total) =>
+        done > 0 ? $"~{Readable(elapsedSeconds * Math.Max(0, total - done) / done)} left" : null;
+
     private static string Invariant(double value, string format, string unit) => $"{value.ToString(format, CultureInfo.InvariantCulture)} {unit}";
 }
