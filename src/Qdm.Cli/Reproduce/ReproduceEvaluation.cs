@@ -154,7 +154,9 @@ internal sealed class ReproduceEvaluation(ReproduceSettings settings, ReproduceF
     {
         var path = folder.Under("eval", $"fp.{tag}.npz");
         if (File.Exists(path) && ReferenceStatistics.Load(path).Pooled.Count == settings.Scale.Samples) return ReferenceStatistics.Load(path);
-        var stats = FeatureOptions.ExtractWithProgress(network, ImageSources.Open(folder.SamplesFile("fp")), 50).Statistics(keepFeatures: true);
+        var source = ImageSources.Open(folder.SamplesFile("fp"));
+        AnsiConsole.MarkupLineInterpolated($"[bold]fp[/] {network.PooledMetric} features of {source.Count} samples (the paired figures of every row compare against them)");
+        var stats = FeatureOptions.ExtractWithProgress(network, source, 50).Statistics(keepFeatures: true);
         Directory.CreateDirectory(folder.Under("eval"));
         stats.Save(path);
         return stats;
