@@ -43,7 +43,7 @@ public sealed record SampleProgress(long Done, long Total, double ImagesPerSecon
     /// <summary>Time left at this run's rate of fresh images; null until a fresh batch has finished.</summary>
     public TimeSpan? Remaining => ImagesPerSecond > 0 ? TimeSpan.FromSeconds((Total - Done) / ImagesPerSecond) : null;
 
-    /// <summary>One line for logs, where a progress bar renders only its description: "3,920 of 5,000, 0.41 img/s, ~44.3 min left".</summary>
+    /// <summary>One line for logs, where a progress bar renders only its description: "3,920 of 5,000, 0.41 img/s, ~44 min left".</summary>
     public string Status()
     {
         var line = $"{Done:N0} of {Total:N0}";

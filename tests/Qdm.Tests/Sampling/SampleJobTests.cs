@@ -168,7 +168,7 @@ public class SampleJobTests : TempFolder
 
         var running = new SampleProgress(3920, 5000, 0.4, Resumed: false);
         Assert.Equal(2700, running.Remaining!.Value.TotalSeconds, 6);   // 1,080 images at 0.4 per second
-        Assert.Equal($"{3920:N0} of {5000:N0}, 0.40 img/s, ~45.0 min left", running.Status());
+        Assert.Equal($"{3920:N0} of {5000:N0}, 0.40 img/s, ~45 min left", running.Status());
         Assert.EndsWith("~2.5 h left", new SampleProgress(0, 100, 100 / 9000.0, false).Status());
         Assert.EndsWith("~2 s left", new SampleProgress(99, 100, 0.5, false).Status());
     }
