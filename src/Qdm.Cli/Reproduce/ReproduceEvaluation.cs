@@ -153,7 +153,7 @@ internal sealed class ReproduceEvaluation(ReproduceSettings settings, ReproduceF
     private ReferenceStatistics FpStatistics(string tag, IFeatureNetwork network)
     {
         var path = folder.Under("eval", $"fp.{tag}.npz");
-        if (File.Exists(path) && ReferenceStatistics.Load(path).Pooled.Count == settings.Scale.Samples) return ReferenceStatistics.Load(path);
+        if (File.Exists(path) && ReferenceStatistics.Load(path) is { } saved && saved.Pooled.Count == settings.Scale.Samples) return saved;
         var source = ImageSources.Open(folder.SamplesFile("fp"));
         AnsiConsole.MarkupLineInterpolated($"[bold]fp[/] {network.PooledMetric} features of {source.Count} samples (the paired figures of every row compare against them)");
         var stats = FeatureOptions.ExtractWithProgress(network, source, 50).Statistics(keepFeatures: true);
